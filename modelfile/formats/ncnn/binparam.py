@@ -1,0 +1,149 @@
+"""Binary ``.param.bin`` (ncnn2mem output): int32 stream, no names.
+
+Layers get names ``layer<i>``, blobs ``blob<j>`` (their indexes). Params keep
+their raw 32-bit words, so an unmodified file writes back byte-identically.
+"""
+
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+
+import numpy as np
+
+from ...errors import ModelfileError
+from ...graph import Graph, Node, SourcePos, Value
+from .layers import CUSTOM_BIT, TYPE_INDEX, type_name
+from .params import Param
+
+__all__ = ["read_path", "to_bytes"]
+
+MAGIC = 7767517
+_END = -233
+
+
+def _fail(path: str, offset: int, msg: str) -> ModelfileError:
+    return ModelfileError(f"{msg} (byte offset {offset})", code="NCNN-BIN-PARAM", file=path, line=1,
+                          column=offset + 1)
+
+
+def _word_param(pid: int, word: int) -> Param:
+    # a scalar's bits are an int or a float; keep both readings, the text is the int
+    f = struct.unpack("<f", struct.pack("<i", word))[0]
+    p = Param(pid, str(word), None, word, "int")
+    p._value = word
+    del f
+    return p
+
+
+def read_path(path: Path) -> Graph:
+    """Parse a ``.param.bin``."""
+    data = path.read_bytes()
+    name = str(path)
+    if len(data) % 4:
+        raise _fail(name, len(data) - len(data) % 4, "file size is not a multiple of 4")
+    words = np.frombuffer(data, dtype="<i4")
+    pos = 0
+
+    def take() -> int:
+        nonlocal pos
+        if pos >= len(words):
+            raise _fail(name, pos * 4, "unexpected end of file")
+        w = int(words[pos])
+        pos += 1
+        return w
+
+    if take() != MAGIC:
+        raise _fail(name, 0, "bad magic, not an ncnn .param.bin")
+    layer_count, blob_count = take(), take()
+    if layer_count <= 0 or blob_count <= 0:
+        raise _fail(name, 4, "layer and blob counts must be > 0")
+    graph = Graph(path.name)
+    blobs: list[Value | None] = [None] * blob_count
+    for li in range(layer_count):
+        start = pos
+        tindex, nb, nt = take(), take(), take()
+        node = Node(type_name(tindex), f"layer{li}", pos=SourcePos(name, 1, start * 4 + 1))
+        node.meta["type_index"] = tindex
+        for _ in range(nb):
+            bi = take()
+            if not 0 <= bi < blob_count:
+                raise _fail(name, (pos - 1) * 4, f"blob index {bi} out of range")
+            v = blobs[bi] or Value(f"blob{bi}")
+            blobs[bi] = v
+            node.append_input(v)
+        for _ in range(nt):
+            bi = take()
+            if not 0 <= bi < blob_count:
+                raise _fail(name, (pos - 1) * 4, f"blob index {bi} out of range")
+            v = blobs[bi] or Value(f"blob{bi}")
+            blobs[bi] = v
+            node.append_output(v)
+        while True:
+            key = take()
+            if key == _END:
+                break
+            if key <= -23400:
+                n = take()
+                raw = data[pos * 4: pos * 4 + ((n + 3) // 4) * 4]
+                pos += (n + 3) // 4
+                p = Param(-key - 23400, None, None, raw[:n].decode("latin-1"), "string")
+            elif key <= -23300:
+                n = take()
+                vals = [int(w) for w in words[pos: pos + n]]
+                pos += n
+                p = Param(-key - 23300, None, "old", vals, "int_array")
+            else:
+                p = _word_param(key, take())
+            node.attrs[p.id] = p
+        node.source = data[start * 4: pos * 4]
+        node.meta["sig"] = _sig(node)
+        if node.op_type == "Input":
+            graph.inputs.extend(node.outputs)
+        node.graph = graph
+        graph.nodes.append(node)
+    graph.source = {"header": data[:12], "trailing": data[pos * 4:], "blob_count": blob_count}
+    return graph
+
+
+def _sig(node: Node) -> tuple:
+    return (node.op_type, tuple(id(v) for v in node.inputs), tuple(id(v) for v in node.outputs),
+            tuple((p.id, p.kind, repr(p.value)) for p in node.attrs.values()))
+
+
+def to_bytes(graph: Graph) -> bytes:
+    """Serialize; unchanged layers are copied as read."""
+    values = graph.values()
+    src = graph.source if isinstance(graph.source, dict) else {}
+    index = {id(v): i for i, v in enumerate(values)}
+    # keep original blob numbering when the blob set is unchanged
+    if src and all(v.name.startswith("blob") and v.name[4:].isdigit() for v in values):
+        numbered = sorted(values, key=lambda v: int(v.name[4:]))
+        if [int(v.name[4:]) for v in numbered] == list(range(len(numbered))):
+            index = {id(v): int(v.name[4:]) for v in values}
+    out = bytearray(struct.pack("<iii", MAGIC, len(graph.nodes), max(len(values), src.get("blob_count", 0))
+                                if len(values) <= src.get("blob_count", 0) else len(values)))
+    if src and src["header"][4:8] == out[4:8] and src["header"][8:12] >= out[8:12]:
+        out[:12] = src["header"]
+    for node in graph.nodes:
+        if isinstance(node.source, bytes) and node.meta.get("sig") == _sig(node):
+            out += node.source
+            continue
+        tindex = node.meta.get("type_index", TYPE_INDEX.get(node.op_type, CUSTOM_BIT))
+        out += struct.pack("<iii", tindex, len(node.inputs), len(node.outputs))
+        for v in (*node.inputs, *node.outputs):
+            out += struct.pack("<i", index[id(v)])
+        for p in node.attrs.values():
+            kind, val = p.kind, p.value
+            if kind == "string":
+                b = val.encode("utf-8")
+                out += struct.pack("<ii", -23400 - p.id, len(b)) + b + b"\0" * (-len(b) % 4)
+            elif kind.endswith("array"):
+                fmt = "<f" if kind == "float_array" else "<i"
+                out += struct.pack("<ii", -23300 - p.id, len(val))
+                out += b"".join(struct.pack(fmt, x) for x in val)
+            else:
+                out += struct.pack("<if" if kind == "float" else "<ii", p.id, val)
+        out += struct.pack("<i", _END)
+    out += src.get("trailing", b"")
+    return bytes(out)

@@ -1,0 +1,5 @@
+"""``python -m modelfile``."""
+
+from .cli import main
+
+main()

@@ -700,7 +700,9 @@ def _translate(e: UnexpectedInput, text: str, start: str, option: str) -> MoSynt
 
 def _expected(names: Iterable[str]) -> str:
     human = sorted({_HUMAN.get(n, n) for n in names})
-    return ", ".join(human[:-1]) + (" or " if len(human) > 1 else "") + human[-1] if human else "nothing"
+    if not human:
+        return "nothing"
+    return ", ".join(human[:-1]) + (" or " if len(human) > 1 else "") + human[-1]
 
 
 def _scan(text: str, end: int) -> tuple[tuple[str, int] | None, bool]:

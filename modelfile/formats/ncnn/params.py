@@ -114,9 +114,11 @@ class Param:
         key = int(key_text)
         if key <= ARRAY_KEY_BASE:
             return cls(-key + ARRAY_KEY_BASE, value_text, "old")
-        if "," in value_text and value_text[:1] not in ('"',) and not value_text[:1].isalpha():
-            return cls(key, value_text, "new")
-        return cls(key, value_text, None)
+        if "," in value_text:
+            c = value_text[:1]
+            if c != '"' and not c.isalpha():
+                return cls(key, value_text, "new")
+        return cls(key, value_text)
 
     @classmethod
     def of(cls, id: int, value: Any, *, array_style: str = "old") -> "Param":

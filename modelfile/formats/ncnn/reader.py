@@ -8,6 +8,7 @@ positions. ``tests/test_ncnn_grammar.py`` checks that both paths agree.
 
 from __future__ import annotations
 
+import gc
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -199,6 +200,18 @@ def read_text(text: str, path: str = "", *, strict: bool = True) -> tuple[Graph,
     (ncnn fails to load such a file); without it the problem is recorded in
     ``NcnnDocument.problems`` and all present layers are read.
     """
+    # The graph is a few objects per line and holds no cycles the collector
+    # needs to find while we build it; collection passes would make loading superlinear.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _read_text(text, path, strict)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _read_text(text: str, path: str, strict: bool) -> tuple[Graph, NcnnDocument]:
     pieces = text.split("\n")
     # raw lines with their '\n' (the last piece has none: '' when the file ended with one)
     raw = [p + "\n" for p in pieces[:-1]]
@@ -290,8 +303,8 @@ def read_text(text: str, path: str = "", *, strict: bool = True) -> tuple[Graph,
             if toks is not None:
                 end = 4 + nb + nt
                 ptoks = toks[end:]
-                if nb < 0 or nt < 0 or len(toks) < end or any("=" in t for t in toks[4:end]) \
-                        or any(len(t) > MAX_TOKEN for t in toks):
+                if nb < 0 or nt < 0 or len(toks) < end or "=" in "".join(toks[4:end]) \
+                        or (len(body) > MAX_TOKEN and any(len(t) > MAX_TOKEN for t in toks)):
                     toks = None
                 else:
                     params: list[tuple[str, str]] = []
@@ -310,6 +323,7 @@ def read_text(text: str, path: str = "", *, strict: bool = True) -> tuple[Graph,
             op_type, name, nb, nt, names, params = _slow(body, path, lineno)
 
         node = Node(op_type, name, pos=SourcePos(path, lineno, 1))
+        node.graph = graph
         for bn in names[:nb]:
             v = blobs.get(bn)
             if v is None:
@@ -327,8 +341,9 @@ def read_text(text: str, path: str = "", *, strict: bool = True) -> tuple[Graph,
             attrs[p.id] = p
         if op_type == "Input":
             inputs.extend(node.outputs)
-        node.graph = graph
-        node.source = LineSource(lineno, line, "".join(raw[prefix_start:i]), signature(node))
+        # the same tuple signature() builds, from the names we already hold
+        sig = (op_type, name, tuple(names[:nb]), tuple(names[nb:]), tuple(attrs.values()))
+        node.source = LineSource(lineno, line, "".join(raw[prefix_start:i]) if prefix_start < i else "", sig)
         nodes.append(node)
         i += 1
         prefix_start = i

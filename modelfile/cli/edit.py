@@ -1,0 +1,192 @@
+"""Graph-editing commands: cut, freeze, reshape, rename, cut-state, make-state."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from ..errors import ModelfileError
+from ..mo_input import MoSyntaxError, parse_input, parse_output
+from . import app
+from .common import handle_errors, run_edit
+from .options import DiffOpt, DryRunOpt, InPlaceOpt, JsonOpt, ModelArg, OutputOpt
+
+
+def _inputs(text: str | None, option: str = "--input"):  # type: ignore[no-untyped-def]
+    if not text:
+        return []
+    try:
+        return parse_input(text)
+    except MoSyntaxError as e:
+        raise ModelfileError(e.message, code="MO-SYNTAX", file=option, line=1, column=e.column,
+                             source_line=e.text) from None
+
+
+def _outputs(text: str | None):  # type: ignore[no-untyped-def]
+    if not text:
+        return []
+    try:
+        return parse_output(text)
+    except MoSyntaxError as e:
+        raise ModelfileError(e.message, code="MO-SYNTAX", file="--output", line=1, column=e.column,
+                             source_line=e.text) from None
+
+
+@app.command()
+@handle_errors
+def cut(
+    model: ModelArg,
+    input: Annotated[Optional[str], typer.Option("--input", help='mo syntax: "input.1[157 1 240],1->157", "0:op", "op:0".')] = None,
+    output: Annotated[Optional[str], typer.Option("--output", help='Comma list of tensors/ops to make the outputs, e.g. "a,b".')] = None,
+    out: OutputOpt = None,
+    in_place: InPlaceOpt = False,
+    dry_run: DryRunOpt = False,
+    diff: DiffOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Cut, freeze and reshape with exactly what you would have passed to mo --input/--output.
+
+    Example: modelfile cut encoder.xml --input "input.1[157 1 240],1->157" -o out.xml
+    """
+    from ..passes.cut import cut as _cut
+
+    ins, outs = _inputs(input), _outputs(output)
+    if not ins and not outs:
+        raise ModelfileError("nothing to do: give --input and/or --output")
+    run_edit(model, lambda m: _cut(m, ins, outs, source_input=input, source_output=output), output=out,
+             in_place=in_place, dry_run=dry_run, diff=diff, as_json=as_json)
+
+
+@app.command()
+@handle_errors
+def freeze(
+    model: ModelArg,
+    items: Annotated[list[str], typer.Argument(help='Items like "feature_length->157" or "x[2]{i32}->[1 2]".')],
+    out: OutputOpt = None,
+    in_place: InPlaceOpt = False,
+    dry_run: DryRunOpt = False,
+    diff: DiffOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Freeze inputs to constant values (IR: Parameter -> Const; ncnn: Input -> MemoryData).
+
+    Example: modelfile freeze model.xml "feature_length->157" -o out.xml
+    """
+    from ..passes.cut import freeze as _freeze
+
+    specs = _inputs(",".join(items))
+    run_edit(model, lambda m: _freeze(m, specs), output=out, in_place=in_place, dry_run=dry_run, diff=diff,
+             as_json=as_json)
+
+
+@app.command()
+@handle_errors
+def reshape(
+    model: ModelArg,
+    items: Annotated[list[str], typer.Argument(help='Items like "input[157,1,240]" or "[1,100],[1,?]" by position.')],
+    out: OutputOpt = None,
+    in_place: InPlaceOpt = False,
+    dry_run: DryRunOpt = False,
+    diff: DiffOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Set input shapes (and IR element types with {type}).
+
+    Example: modelfile reshape model.xml "input[157,1,240]" -o out.xml
+    """
+    from ..passes.reshape import reshape as _reshape
+
+    specs = _inputs(",".join(items))
+    run_edit(model, lambda m: _reshape(m, specs), output=out, in_place=in_place, dry_run=dry_run, diff=diff,
+             as_json=as_json)
+
+
+@app.command()
+@handle_errors
+def rename(
+    model: ModelArg,
+    pairs: Annotated[list[str], typer.Argument(help="old=new pairs, e.g. input.1=input 1=feature_length")],
+    out: OutputOpt = None,
+    in_place: InPlaceOpt = False,
+    dry_run: DryRunOpt = False,
+    diff: DiffOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Rename inputs/outputs (any tensor) everywhere they are used; refuses collisions.
+
+    Example: modelfile rename model.xml input.1=input 1=feature_length -o out.xml
+    """
+    from ..passes.rename import rename as _rename
+
+    mapping: dict[str, str] = {}
+    for p in pairs:
+        old, sep, new = p.rpartition("=")
+        if not sep or not old:
+            raise ModelfileError(f"expected old=new, got {p!r}")
+        mapping[old] = new
+    run_edit(model, lambda m: _rename(m, mapping), output=out, in_place=in_place, dry_run=dry_run, diff=diff,
+             as_json=as_json)
+
+
+@app.command("cut-state")
+@handle_errors
+def cut_state(
+    model: ModelArg,
+    names: Annotated[Optional[list[str]], typer.Option(
+        "--name", help="variable_id=INPUT[:OUTPUT] to name the new input/output (default: the variable id, "
+                       "and <id>_out).")] = None,
+    variables: Annotated[Optional[list[str]], typer.Option("--variable", help="Only these variable ids.")] = None,
+    out: OutputOpt = None,
+    in_place: InPlaceOpt = False,
+    dry_run: DryRunOpt = False,
+    diff: DiffOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Turn ReadValue/Assign state into explicit inputs and outputs (OpenVINO IR).
+
+    Example: modelfile cut-state model.xml -o stateless.xml
+    """
+    from ..passes.state import cut_state as _cut_state
+
+    mapping: dict[str, tuple[str | None, str | None]] = {}
+    for item in names or []:
+        var, sep, rest = item.partition("=")
+        if not sep:
+            raise ModelfileError(f"expected variable_id=INPUT[:OUTPUT], got {item!r}")
+        i, _, o = rest.partition(":")
+        mapping[var] = (i or None, o or None)
+    run_edit(model, lambda m: _cut_state(m, names=mapping, variables=variables), output=out, in_place=in_place,
+             dry_run=dry_run, diff=diff, as_json=as_json)
+
+
+@app.command("make-state")
+@handle_errors
+def make_state(
+    model: ModelArg,
+    pairs: Annotated[Optional[list[str]], typer.Argument(
+        help="INPUT=OUTPUT pairs to join into a variable (default: the pairs cut-state recorded).")] = None,
+    out: OutputOpt = None,
+    in_place: InPlaceOpt = False,
+    dry_run: DryRunOpt = False,
+    diff: DiffOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Pair inputs with outputs into ReadValue/Assign state (the inverse of cut-state; OpenVINO IR).
+
+    Example: modelfile make-state stateless.xml previous_state_h=state_h_out -o stateful.xml
+    """
+    from ..passes.state import make_state as _make_state
+
+    mapping: dict[str, str] = {}
+    for p in pairs or []:
+        i, sep, o = p.partition("=")
+        if not sep:
+            raise ModelfileError(f"expected INPUT=OUTPUT, got {p!r}")
+        mapping[i] = o
+    run_edit(model, lambda m: _make_state(m, mapping or None), output=out, in_place=in_place, dry_run=dry_run,
+             diff=diff, as_json=as_json)
+
+
+_ = Path

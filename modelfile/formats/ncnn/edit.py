@@ -1,0 +1,268 @@
+"""ncnn building blocks for the transforms: Input shapes, new inputs, MemoryData, pruning."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ...errors import ModelfileError
+from ...graph import Graph, Node, Value
+from .params import Param
+
+__all__ = [
+    "INPUT_KEYS", "input_dims", "input_to_memorydata", "mat_dims", "set_input_dims", "trim_splits",
+]
+
+#: Input / MemoryData params: 0=w 1=h 11=d 2=c
+INPUT_KEYS = {"w": 0, "h": 1, "d": 11, "c": 2}
+
+
+def mat_dims(shape: list[int | None], *, drop_batch: bool = True) -> tuple[dict[str, int], list[str]]:
+    """ncnn Mat dims (w, h, d, c) for a framework shape; notes say what was assumed.
+
+    pnnx drops the batch dim: torch ``(1, T, C)`` is an ncnn Mat ``h=T, w=C``.
+    A leading 1 on a shape of rank >= 2 is taken as that batch dim.
+    Unknown dims (``None``) become 0, ncnn's "not given".
+    """
+    notes: list[str] = []
+    dims = list(shape)
+    if drop_batch and len(dims) >= 2 and dims[0] == 1:
+        dims = dims[1:]
+        notes.append("leading batch dim 1 dropped (ncnn Mats have no batch)")
+    if len(dims) > 4:
+        raise ModelfileError(f"ncnn Mats have at most 4 dims (c, d, h, w); got shape {shape}")
+    names = {1: ["w"], 2: ["h", "w"], 3: ["c", "h", "w"], 4: ["c", "d", "h", "w"]}.get(len(dims), [])
+    out = {n: (d if d is not None and d > 0 else 0) for n, d in zip(names, dims)}
+    return out, notes
+
+
+def input_dims(node: Node) -> dict[str, int]:
+    """The w/h/d/c an Input or MemoryData layer declares (only those present)."""
+    out = {}
+    for n, k in INPUT_KEYS.items():
+        p = node.attrs.get(k)
+        if p is not None:
+            try:
+                out[n] = int(p.value)
+            except (TypeError, ValueError):
+                pass
+    return out
+
+
+def set_input_dims(node: Node, dims: dict[str, int]) -> tuple[dict[str, int], dict[str, int]]:
+    """Write w/h/d/c params (0 = unknown is written too when it replaces a value); returns before/after."""
+    before = input_dims(node)
+    for n, k in INPUT_KEYS.items():
+        if n in dims:
+            if dims[n] or k in node.attrs:
+                node.attrs[k] = Param.of(k, int(dims[n]))
+        elif k in node.attrs:
+            del node.attrs[k]
+    # keep ncnn's customary order 0 1 11 2 for keys we wrote on a new layer
+    return before, input_dims(node)
+
+
+def input_to_memorydata(graph: Graph, node: Node, array: np.ndarray, *, drop_batch: bool = True) -> tuple[Node, bytes, list[str]]:
+    """Replace an ``Input`` layer by a ``MemoryData`` layer holding ``array``.
+
+    Returns the new layer, the raw bytes it reads from the ``.bin`` (load type
+    1: bare little-endian 32-bit words, no flag word) and notes. Integer
+    arrays are stored as int32 bits: pnnx feeds int inputs (Embed indices)
+    as int32 Mats.
+    """
+    notes: list[str] = []
+    if array.dtype.kind in "iub":
+        data = np.ascontiguousarray(array, dtype="<i4")
+        notes.append("integer value stored as int32 words (what pnnx-converted layers read)")
+    else:
+        data = np.ascontiguousarray(array, dtype="<f4")
+    dims, more = mat_dims(list(array.shape) or [1], drop_batch=drop_batch)
+    notes += more
+    if not dims:
+        dims = {"w": 1}
+    md = Node("MemoryData", node.name)
+    for n in ("w", "h", "d", "c"):
+        if dims.get(n):
+            md.attrs[INPUT_KEYS[n]] = Param.of(INPUT_KEYS[n], int(dims[n]))
+    out = node.outputs[0]
+    idx = graph.nodes.index(node)
+    node.remove_output(0)
+    md.append_output(out)
+    graph.nodes[idx] = md
+    md.graph = graph
+    node.graph = None
+    graph.inputs = [v for v in graph.inputs if v is not out]
+    return md, data.tobytes(), notes
+
+
+def trim_splits(graph: Graph) -> list[str]:
+    """Drop unused tops of Split layers (keeping one); returns the layer names touched."""
+    touched = []
+    for n in graph.nodes:
+        if n.op_type != "Split" or len(n.outputs) < 2:
+            continue
+        unused = [i for i, v in enumerate(n.outputs) if not v.uses]
+        if not unused or len(unused) == len(n.outputs):
+            continue
+        for i in reversed(unused):
+            n.remove_output(i)
+        touched.append(n.name)
+    return touched
+
+
+def value_dtype_hint(value: Value) -> str:
+    """``i32`` when a blob feeds an Embed (indices), else ``f32``."""
+    for u in value.uses:
+        if u.node.op_type in ("Embed",):
+            return "i32"
+    return "f32"
+
+
+def describe_dims(d: dict[str, Any]) -> str:
+    return " ".join(f"{k}={v}" for k, v in d.items()) or "(none)"
+
+
+# -- the edit-ops interface used by modelfile.passes.cut (same names for OpenVINO) ---------
+
+def _weights(model: Any) -> Any:
+    from .weights import WeightStore
+
+    store = model.meta.get("weights")
+    if store is None:
+        store = WeightStore.from_model(model)
+        model.meta["weights"] = store
+    return store
+
+
+def prepare(model: Any) -> None:
+    """Remember the outputs before editing and map the .bin while the layer order is the original."""
+    model.meta.setdefault("ncnn.outputs", list(model.graph.dangling_values()))
+    bin_path = model.meta.get("bin_path")
+    if bin_path is not None and bin_path.exists():
+        _weights(model)
+
+
+def is_input(node: Node) -> bool:
+    return node.op_type == "Input"
+
+
+def value_dtype(value: Value) -> str:
+    return value_dtype_hint(value)
+
+
+def value_shape(value: Value) -> list[int | None] | None:
+    """ncnn Input dims as a c,d,h,w list (None when the layer declares none)."""
+    p = value.producer
+    if p is None or p.op_type not in ("Input", "MemoryData"):
+        return None
+    d = input_dims(p)
+    dims = [d.get(k) for k in ("c", "d", "h", "w") if d.get(k)]
+    return list(dims) if dims else None
+
+
+def set_input(model: Any, node: Node, shape: list[int | None] | None, dtype: str | None) -> list[tuple]:
+    if dtype:
+        raise ModelfileError("ncnn inputs carry no element type; drop {type}")
+    if shape is None:
+        return []
+    dims, _notes = mat_dims(shape)
+    before, after = set_input_dims(node, dims)
+    return [("set-input-shape", node.outputs[0].name, describe_dims(before), describe_dims(after))] if before != after else []
+
+
+def freeze_input(model: Any, node: Node, array: np.ndarray) -> list[tuple]:
+    store = _weights(model)
+    md, data, notes = input_to_memorydata(model.graph, node, array)
+    store.set_layer_data(md, data)
+    return [("freeze-input", md.outputs[0].name, "Input", f"MemoryData {describe_dims(input_dims(md))}",
+             "; ".join(notes))]
+
+
+def new_constant(model: Any, name: str, array: np.ndarray, *, like: Value | None = None) -> Value:
+    store = _weights(model)
+    placeholder = Node("Input", _free_layer_name(model.graph, name))
+    placeholder.append_output(Value(_free_blob_name(model.graph, name)))
+    # place it right before the first layer that will use it: ncnn reads .bin blobs in layer order
+    at = len(model.graph.nodes)
+    if like is not None:
+        idx = {id(n): i for i, n in enumerate(model.graph.nodes)}
+        firsts = [idx[id(u.node)] for u in like.uses if id(u.node) in idx]
+        if firsts:
+            at = min(firsts)
+    model.graph.insert(at, placeholder)
+    md, data, _notes = input_to_memorydata(model.graph, placeholder, array, drop_batch=False)
+    store.set_layer_data(md, data)
+    return md.outputs[0]
+
+
+def new_input(model: Any, name: str, *, shape: list[int | None] | None, dtype: str | None,
+              like: Value | None = None) -> Value:
+    dims = mat_dims(shape, drop_batch=True)[0] if shape else None
+    return _new_input_layer(model.graph, name, dims).outputs[0]
+
+
+def set_outputs(model: Any, values: list[Value]) -> list[tuple]:
+    model.meta["ncnn.outputs"] = list(values)
+    return [("set-outputs", ", ".join(v.name for v in values), None, None,
+             "ncnn outputs are the blobs nothing consumes; layers only needed elsewhere are pruned")]
+
+
+def order_inputs(model: Any, order: list[Value]) -> list[tuple]:
+    return []  # ncnn inputs are looked up by name; their order carries no meaning
+
+
+def keep_roots(model: Any) -> list[Value]:
+    return list(model.meta.get("ncnn.outputs") or model.graph.dangling_values())
+
+
+def always_keep(node: Node) -> bool:
+    # weight-less metadata layers (SherpaMetaData) have no outputs and must survive a cut
+    return not node.inputs and not node.outputs
+
+
+def remove_node(model: Any, node: Node) -> None:
+    g = model.graph
+    if node.op_type == "Input":
+        g.inputs = [v for v in g.inputs if v not in node.outputs]
+    node.clear_inputs()
+    g.nodes = [n for n in g.nodes if n is not node]
+    node.graph = None
+
+
+def finish(model: Any) -> list[tuple]:
+    return [("trim-split", name, None, None, "unused tops dropped") for name in trim_splits(model.graph)]
+
+
+def _free_layer_name(graph: Graph, name: str) -> str:
+    taken = {n.name for n in graph.nodes}
+    if name not in taken:
+        return name
+    k = 1
+    while f"{name}_{k}" in taken:
+        k += 1
+    return f"{name}_{k}"
+
+
+def _free_blob_name(graph: Graph, name: str) -> str:
+    taken = {v.name for v in graph.values()}
+    if name not in taken:
+        return name
+    k = 1
+    while f"{name}_{k}" in taken:
+        k += 1
+    return f"{name}_{k}"
+
+
+def _new_input_layer(graph: Graph, name: str, dims: dict[str, int] | None) -> Node:
+    node = Node("Input", _free_layer_name(graph, name))
+    node.append_output(Value(_free_blob_name(graph, name)))
+    for n in ("w", "h", "d", "c"):
+        if dims and dims.get(n):
+            node.attrs[INPUT_KEYS[n]] = Param.of(INPUT_KEYS[n], int(dims[n]))
+    at = 0
+    while at < len(graph.nodes) and graph.nodes[at].op_type == "Input":
+        at += 1
+    graph.insert(at, node)
+    graph.inputs.append(node.outputs[0])
+    return node

@@ -1,0 +1,209 @@
+"""Cut, freeze and reshape with mo's ``--input`` / ``--output`` semantics.
+
+``--input`` items: an existing input gets its shape/type set (``name[1,3]{f32}``)
+or is frozen to a constant (``name->value``); an inner tensor or port
+(``tensor``, ``op:N``, ``N:op``) becomes a new input (or a constant), and
+whatever only fed it is pruned. ``--output`` names become the outputs, in
+order, and everything not needed for them is pruned (constants with it).
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from ..errors import ModelfileError
+from ..graph import Graph, Node, Value
+from ..model import Model
+from ..mo_input import InputSpec, OutputSpec, Shape, value_shape
+from .locate import Place, locate
+from .report import Report
+from .reshape import shape_list
+
+__all__ = ["cut", "freeze", "format_ops", "value_array"]
+
+_NP_TYPES = {
+    "f64": np.float64, "f32": np.float32, "f16": np.float16, "i64": np.int64, "i32": np.int32,
+    "i16": np.int16, "i8": np.int8, "u64": np.uint64, "u32": np.uint32, "u16": np.uint16, "u8": np.uint8,
+    "boolean": np.bool_, "bf16": np.float32,
+}
+
+
+def format_ops(model: Model) -> ModuleType:
+    """The format's edit module (same functions for ncnn and OpenVINO)."""
+    if model.format == "openvino":
+        from ..formats.openvino import edit
+    else:
+        from ..formats.ncnn import edit as edit  # type: ignore[no-redef]
+    return edit
+
+
+def value_array(spec: InputSpec, dtype: str | None, known_shape: list[int | None] | None) -> np.ndarray:
+    """The constant a ``->value`` item denotes, with mo's type and shape rules."""
+    assert spec.value is not None
+    t = spec.dtype or dtype or "f32"
+    if t not in _NP_TYPES:
+        raise ModelfileError(f"cannot freeze a value of type {t}")
+    vals: Any = list(spec.value) if spec.value_is_list else spec.value
+    shape: list[int] | None
+    if spec.shape is not None:
+        if not spec.shape.is_static:
+            raise ModelfileError(f"cannot freeze input with dynamic shape: {spec.text}")
+        shape = [d.min for d in spec.shape.dims]  # type: ignore[misc]
+    elif known_shape is not None and all(isinstance(d, int) and d >= 0 for d in known_shape):
+        shape = list(known_shape)  # type: ignore[arg-type]
+    else:
+        vs = value_shape(spec)
+        shape = [d.min for d in vs.dims] if vs is not None else []  # type: ignore[misc]
+    try:
+        arr = np.array(vals, dtype=_NP_TYPES[t])
+    except (TypeError, ValueError, OverflowError) as e:
+        raise ModelfileError(f"value of {spec.location!r} does not fit {t}: {e}") from None
+    n = int(np.prod(shape)) if shape else 1
+    if arr.size != n:
+        raise ModelfileError(f"the shape {shape} of {spec.location!r} does not correspond to the number of "
+                             f"elements {arr.size} in the value")
+    return arr.reshape(shape)
+
+
+def _spec_shape(spec: InputSpec) -> list[int | None] | None:
+    return shape_list(spec.shape) if spec.shape is not None else None
+
+
+def _is_existing_input(place: Place, ops: ModuleType) -> bool:
+    return place.value is not None and place.value.producer is not None and ops.is_input(place.value.producer)
+
+
+def cut(model: Model, inputs: list[InputSpec] | None = None, outputs: list[OutputSpec] | None = None,
+        *, source_input: str | None = None, source_output: str | None = None) -> Report:
+    """Apply mo-style ``--input``/``--output`` items to a model; returns what changed."""
+    report = Report("cut")
+    ops = format_ops(model)
+    g = model.graph
+    ops.prepare(model)
+    order: list[Value] = []
+    new_inputs = 0
+    for k, spec in enumerate(inputs or []):
+        if spec.is_unnamed:
+            if k >= len(g.inputs):
+                raise ModelfileError(f"shape #{k + 1} given but the model has {len(g.inputs)} input(s)")
+            places = [Place(value=g.inputs[k], label=f"input #{k + 1}")]
+        else:
+            places = locate(g, spec.location, source=source_input)
+        if spec.shape is not None and len(places) > 1:
+            raise ModelfileError(f"{spec.location!r} has {len(places)} inputs and a shape was given; "
+                                 f"name the port with N:{spec.location}")
+        for place in places:
+            if _is_existing_input(place, ops):
+                v = place.value
+                assert v is not None and v.producer is not None
+                if spec.value is not None:
+                    arr = value_array(spec, ops.value_dtype(v), ops.value_shape(v))
+                    report.changes += [_c(*c) for c in ops.freeze_input(model, v.producer, arr)]
+                    continue
+                if spec.shape is not None or spec.dtype is not None:
+                    report.changes += [_c(*c) for c in ops.set_input(model, v.producer, _spec_shape(spec), spec.dtype)]
+                order.append(v)
+                continue
+            # an inner place: its producer side is replaced
+            old = place.value if place.value is not None else place.node.inputs[place.port]  # type: ignore[union-attr]
+            if old is None:
+                raise ModelfileError(f"{place.label!r} is an empty port")
+            users = [(u.node, u.index) for u in old.uses] if place.value is not None else [(place.node, place.port)]
+            name = spec.location if place.value is not None or len(places) == 1 else place.label
+            if spec.value is not None:
+                arr = value_array(spec, spec.dtype or ops.value_dtype(old), ops.value_shape(old))
+                new = ops.new_constant(model, name, arr, like=old)
+                report.add("freeze-tensor", place.label, after=_short(arr), detail="new constant replaces its producer side")
+            else:
+                shape = _spec_shape(spec) or ops.value_shape(old)
+                new = ops.new_input(model, _free_name(g, name, old), shape=shape,
+                                    dtype=spec.dtype or ops.value_dtype(old), like=old)
+                order.append(new)
+                new_inputs += 1
+                report.add("new-input", place.label, after=f"{new.name} {_shape_text(ops.value_shape(new))}".strip())
+            for node, idx in users:
+                assert node is not None
+                node.set_input(idx, new)
+    if outputs:
+        vals: list[Value] = []
+        for spec_o in outputs:
+            for place in locate(g, spec_o.location, option="--output", source=source_output):
+                if place.is_port:  # "0:op": the producer of that port becomes the output
+                    v = place.node.inputs[place.port]  # type: ignore[union-attr]
+                    if v is None:
+                        raise ModelfileError(f"{place.label!r} is an empty port")
+                    vals.append(v)
+                else:
+                    assert place.value is not None
+                    vals.append(place.value)
+        report.changes += [_c(*c) for c in ops.set_outputs(model, vals)]
+    # keep the inputs in the order the items gave, then the others
+    if order:
+        report.changes += [_c(*c) for c in ops.order_inputs(model, order)]
+    removed = prune(model)
+    for n in removed:
+        report.add("remove-layer", n.name, before=n.op_type)
+    report.changes += [_c(*c) for c in ops.finish(model)]
+    return report
+
+
+def freeze(model: Model, specs: list[InputSpec]) -> Report:
+    """Freeze existing inputs to constants (``name->value``, optional ``[shape]`` and ``{type}``)."""
+    for s in specs:
+        if s.value is None:
+            raise ModelfileError(f"{s.text or s.location!r} has no ->value to freeze to")
+    r = cut(model, specs, None)
+    r.transform = "freeze"
+    return r
+
+
+def prune(model: Model) -> list[Node]:
+    """Remove nodes nothing needed depends on; returns them (in file order)."""
+    ops = format_ops(model)
+    g = model.graph
+    roots = ops.keep_roots(model)
+    needed = {id(n) for n in g.upstream(roots)}
+    for n in g.nodes:
+        if ops.always_keep(n):
+            needed.add(id(n))
+            for v in n.inputs:
+                if v is not None and v.producer is not None:
+                    needed.update(id(x) for x in g.upstream([v]))
+    dead = [n for n in g.nodes if id(n) not in needed]
+    for n in reversed(dead):
+        ops.remove_node(model, n)
+    return dead
+
+
+def _free_name(g: Graph, name: str, old: Value) -> str:
+    taken = {v.name for v in g.values() if v is not old} | {x for v in g.values() if v is not old for x in v.names}
+    if name not in taken:
+        return name
+    k = 1
+    while f"{name}_{k}" in taken:
+        k += 1
+    return f"{name}_{k}"
+
+
+def _shape_text(shape: list[int | None] | None) -> str:
+    if shape is None:
+        return ""
+    return "[" + ",".join("?" if d is None or d < 0 else str(d) for d in shape) + "]"
+
+
+def _short(arr: np.ndarray) -> str:
+    flat = arr.reshape(-1)
+    body = ",".join(str(x) for x in flat[:8].tolist()) + ("..." if flat.size > 8 else "")
+    return f"{arr.dtype}{list(arr.shape)} [{body}]"
+
+
+def _c(kind: str, target: str, before: Any = None, after: Any = None, detail: str = "") -> Any:
+    from .report import Change
+
+    return Change(kind, target, before, after, detail)
+
+
+_ = Shape  # re-exported type in signatures of callers

@@ -33,7 +33,7 @@ res = {}
 ex = net.create_extractor()
 for name in data.files:
     a = data[name]
-    ex.input(name, ncnn.Mat(np.ascontiguousarray(a)))
+    ex.input(name, ncnn.Mat(np.ascontiguousarray(a)).clone())  # in-place layers on a borrowed Mat segfault
 for name in spec["outputs"]:
     if name not in names:
         sys.exit(5)

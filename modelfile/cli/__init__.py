@@ -123,7 +123,7 @@ def fmt(
             raise typer.Exit(1)
         return
     if output is not None and in_place:
-        raise ModelfileError("use either -o/--output or --in-place, not both")
+        raise ModelfileError("use either -o/--out or --in-place, not both")
     target = model if in_place else output
     if target is None:
         if not diff:

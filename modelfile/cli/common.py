@@ -61,7 +61,7 @@ def handle_errors(fn: F) -> F:
 def check_output(model_path: Path, output: Path | None, in_place: bool, dry_run: bool) -> Path | None:
     """Where to write, refusing ambiguous combinations."""
     if output is not None and in_place:
-        raise ModelfileError("use either -o/--output or --in-place, not both")
+        raise ModelfileError("use either -o/--out or --in-place, not both")
     if dry_run:
         return None
     if in_place:

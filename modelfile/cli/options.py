@@ -9,7 +9,7 @@ import typer
 
 ModelArg = Annotated[Path, typer.Argument(help="Model file: ncnn .param or OpenVINO .xml.", show_default=False)]
 OutputOpt = Annotated[
-    Optional[Path], typer.Option("-o", "--output", help="Write the result here (weights file placed next to it).")
+    Optional[Path], typer.Option("-o", "--out", help="Write the result here (the weights file goes next to it).")
 ]
 InPlaceOpt = Annotated[bool, typer.Option("--in-place", "-i", help="Replace the input file (atomically).")]
 DryRunOpt = Annotated[bool, typer.Option("--dry-run", "-n", help="Report what would change; write nothing.")]

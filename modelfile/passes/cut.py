@@ -119,6 +119,11 @@ def cut(model: Model, inputs: list[InputSpec] | None = None, outputs: list[Outpu
                 report.add("freeze-tensor", place.label, after=_short(arr), detail="new constant replaces its producer side")
             else:
                 shape = _spec_shape(spec) or ops.value_shape(old)
+                if place.value is not None:
+                    # the new input takes over the tensor's name (mo does the same); the old
+                    # tensor keeps living only if its producer is still needed elsewhere
+                    old.name = _free_name(g, f"{old.name}_before_cut", old)
+                    old.names = []
                 new = ops.new_input(model, _free_name(g, name, old), shape=shape,
                                     dtype=spec.dtype or ops.value_dtype(old), like=old)
                 order.append(new)

@@ -1,0 +1,131 @@
+"""``modelfile lint``: check ncnn .param and OpenVINO .xml files; render the findings."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.table import Table
+
+from ..errors import ModelfileError
+from . import app
+from .common import EXIT_USAGE, handle_errors, out, unified_diff
+
+
+def _split(values: list[str] | None) -> list[str]:
+    return [c.strip() for v in values or [] for c in v.split(",") if c.strip()]
+
+
+def _list_rules() -> None:
+    from ..lint import RULES
+
+    t = Table(title="modelfile lint rules", title_justify="left")
+    for col in ("code", "name", "severity", "fix", "what"):
+        t.add_column(col)
+    for r in RULES.values():
+        t.add_row(r.code, r.name, r.severity.value, "yes" if r.fixable else "", r.summary)
+    out.print(t)
+
+
+@app.command()
+@handle_errors
+def lint(
+    files: Annotated[Optional[list[Path]], typer.Argument(
+        help="Files, folders (searched for *.param, *.param.bin, IR *.xml) and globs.", show_default=False)] = None,
+    output_format: Annotated[str, typer.Option(
+        "--format", "-f", help="text, json, sarif (SARIF 2.1.0 for code scanning) or github (workflow annotations).")
+    ] = "text",
+    select: Annotated[Optional[list[str]], typer.Option(
+        "--select", help="Only these rules: codes, prefixes (NCNN, SHERPA00) or names; comma-separated.")] = None,
+    ignore: Annotated[Optional[list[str]], typer.Option(
+        "--ignore", help="Skip these rules (codes, prefixes or names); comma-separated.")] = None,
+    fail_on: Annotated[Optional[str], typer.Option(
+        "--fail-on", help="Exit 1 on findings at or above: error (default), warning, info, never.")] = None,
+    fix: Annotated[bool, typer.Option("--fix", help="Fix header counts in place (atomically), then lint again.")
+                   ] = False,
+    diff: Annotated[bool, typer.Option("--diff", help="Print what --fix would change as a diff; write nothing.")
+                    ] = False,
+    sherpa: Annotated[Optional[bool], typer.Option(
+        "--sherpa/--no-sherpa", help="Force the sherpa-ncnn encoder rules on or off (default: auto-detect).",
+        show_default=False)] = None,
+    config: Annotated[Optional[Path], typer.Option(
+        "--config", help="Use this pyproject.toml instead of the nearest one.")] = None,
+    isolated: Annotated[bool, typer.Option("--isolated", help="Ignore all pyproject.toml configuration.")] = False,
+    output: Annotated[Optional[Path], typer.Option("-o", "--output", help="Write the report to a file.")] = None,
+    list_rules: Annotated[bool, typer.Option("--list-rules", help="Print the rule table and exit.")] = False,
+) -> None:
+    """Check model files for mistakes ncnn, sherpa-ncnn and OpenVINO make silent.
+
+    Exit status: 0 clean (or only findings below --fail-on), 1 findings at or above
+    --fail-on, 2 unreadable input or bad usage. Configure in pyproject.toml
+    under [tool.modelfile.lint].
+    Example: modelfile lint models/ --format sarif -o lint.sarif
+    """
+    from ..lint import fix_file, lint_paths
+    from ..lint.reporters import FORMATS, render_github, render_json, render_sarif, render_text
+
+    if list_rules:
+        _list_rules()
+        return
+    if not files:
+        raise ModelfileError("no files given", hint="modelfile lint FILE|FOLDER|GLOB ...")
+    fmt = output_format.lower()
+    if fmt not in FORMATS:
+        raise ModelfileError(f"unknown --format {output_format!r}; use {', '.join(FORMATS)}")
+    if fail_on is not None and fail_on.lower() not in ("error", "warning", "info", "never"):
+        raise ModelfileError(f"unknown --fail-on {fail_on!r}; use error, warning, info or never")
+    if fix and diff:
+        raise ModelfileError("use either --fix or --diff, not both")
+    if isolated and config is not None:
+        raise ModelfileError("use either --config or --isolated, not both")
+    kwargs = dict(select=_split(select) or None, ignore=_split(ignore) or None, config=config,
+                  fail_on=fail_on.lower() if fail_on else None, sherpa=sherpa, isolated=isolated)
+    if diff:
+        _print_diffs(files)
+    try:
+        result = lint_paths(files, fix=fix, **kwargs)  # type: ignore[arg-type]
+    except ValueError as e:  # an unknown rule code on the command line
+        raise ModelfileError(str(e)) from None
+    del fix_file
+    if fmt == "text":
+        if output is not None:
+            from rich.console import Console
+
+            with open(output, "w", encoding="utf-8") as fh:
+                console = Console(file=fh, highlight=False, soft_wrap=True, no_color=True, width=200)
+                for item in render_text(result):
+                    console.print(item)
+        else:
+            for item in render_text(result):
+                out.print(item)
+    else:
+        text = {"json": render_json, "github": render_github}.get(fmt)
+        body = text(result) if text else json.dumps(render_sarif(result), indent=2) + "\n"
+        if output is not None:
+            output.write_text(body, encoding="utf-8")
+        else:
+            sys.stdout.write(body)
+    code = result.exit_code()
+    if code:
+        raise typer.Exit(code)
+
+
+def _print_diffs(files: list[Path]) -> None:
+    from ..lint import expand_paths
+    from ..lint.fix import fix_text
+
+    paths, _missing = expand_paths(files)
+    for p in paths:
+        try:
+            text = p.read_bytes().decode("utf-8")
+            new, changes = fix_text(text, str(p))
+        except (OSError, UnicodeDecodeError, ModelfileError):
+            continue
+        if changes:
+            sys.stdout.write(unified_diff(text, new, str(p)))
+
+
+_ = EXIT_USAGE  # exit code 2 comes from handle_errors for usage errors

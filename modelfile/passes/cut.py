@@ -68,8 +68,8 @@ def value_array(spec: InputSpec, dtype: str | None, known_shape: list[int | None
     return arr.reshape(shape)
 
 
-def _spec_shape(spec: InputSpec) -> list[int | None] | None:
-    return shape_list(spec.shape) if spec.shape is not None else None
+def _spec_shape(spec: InputSpec) -> Shape | None:
+    return spec.shape
 
 
 def _is_existing_input(place: Place, ops: ModuleType) -> bool:
@@ -118,7 +118,7 @@ def cut(model: Model, inputs: list[InputSpec] | None = None, outputs: list[Outpu
                 new = ops.new_constant(model, name, arr, like=old)
                 report.add("freeze-tensor", place.label, after=_short(arr), detail="new constant replaces its producer side")
             else:
-                shape = _spec_shape(spec) or ops.value_shape(old)
+                shape: Any = _spec_shape(spec) or ops.value_shape(old)
                 if place.value is not None:
                     # the new input takes over the tensor's name (mo does the same); the old
                     # tensor keeps living only if its producer is still needed elsewhere
@@ -211,4 +211,4 @@ def _c(kind: str, target: str, before: Any = None, after: Any = None, detail: st
     return Change(kind, target, before, after, detail)
 
 
-_ = Shape  # re-exported type in signatures of callers
+_ = shape_list

@@ -161,9 +161,17 @@ def value_shape(value: Value) -> list[int | None] | None:
     return list(dims) if dims else None
 
 
-def set_input(model: Any, node: Node, shape: list[int | None] | None, dtype: str | None) -> list[tuple]:
+def _as_list(shape: Any) -> list[int | None] | None:
+    """A mo Shape or a plain list as ints/None (ncnn has no ranges)."""
+    if shape is None or isinstance(shape, list):
+        return shape
+    return [d.min if d.is_static else None for d in shape.dims]
+
+
+def set_input(model: Any, node: Node, shape: Any, dtype: str | None) -> list[tuple]:
     if dtype:
         raise ModelfileError("ncnn inputs carry no element type; drop {type}")
+    shape = _as_list(shape)
     if shape is None:
         return []
     dims, _notes = mat_dims(shape)
@@ -196,8 +204,9 @@ def new_constant(model: Any, name: str, array: np.ndarray, *, like: Value | None
     return md.outputs[0]
 
 
-def new_input(model: Any, name: str, *, shape: list[int | None] | None, dtype: str | None,
+def new_input(model: Any, name: str, *, shape: Any, dtype: str | None,
               like: Value | None = None) -> Value:
+    shape = _as_list(shape)
     dims = mat_dims(shape, drop_batch=True)[0] if shape else None
     return _new_input_layer(model.graph, name, dims).outputs[0]
 

@@ -1,0 +1,275 @@
+"""OpenVINO IR building blocks for the transforms (same function names as ``formats.ncnn.edit``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ...errors import ModelfileError
+from ...graph import Graph, Node, Value
+from . import new_const, new_parameter, new_result
+from .names import format_shape
+
+__all__ = [
+    "always_keep", "finish", "freeze_input", "is_input", "keep_roots", "new_constant", "new_input",
+    "order_inputs", "prepare", "remove_node", "rename_tensor", "set_input", "set_outputs", "set_parameter",
+    "to_ir_shape", "value_dtype", "value_shape",
+]
+
+_SINKS = ("Result", "Assign")
+
+
+def to_ir_shape(shape: Any) -> tuple[Any, ...] | None:
+    """An IR shape tuple (ints, -1, (min, max)) from a mo Shape, a list with None, or a tuple."""
+    if shape is None:
+        return None
+    if hasattr(shape, "dims"):
+        out: list[Any] = []
+        for d in shape.dims:
+            if d.is_static:
+                out.append(int(d.min))
+            elif d.min in (None, 0) and d.max is None:
+                out.append(-1)
+            else:
+                out.append((d.min or 0, -1 if d.max is None else d.max))
+        return tuple(out)
+    return tuple(-1 if d is None else d for d in shape)
+
+
+def prepare(model: Any) -> None:
+    """Nothing to prepare: IR constants are addressed by offset and re-laid by the writer."""
+
+
+def is_input(node: Node) -> bool:
+    return node.op_type == "Parameter"
+
+
+def value_dtype(value: Value) -> str | None:
+    if value.dtype and value.dtype not in ("dynamic", "undefined"):
+        return value.dtype
+    p = value.producer
+    if p is not None and p.op_type == "Parameter":
+        return p.attrs.get("element_type")
+    return None
+
+
+def value_shape(value: Value) -> list[int | None] | None:
+    """Static dims as ints, dynamic/bounded ones as None; None for a dynamic rank."""
+    shape = value.shape
+    p = value.producer
+    if p is not None and p.op_type == "Parameter" and "shape" in p.attrs:
+        from .names import parse_shape
+
+        try:
+            shape = parse_shape(p.attrs["shape"])
+        except ValueError:
+            pass
+    if shape is None:
+        return None
+    return [d if isinstance(d, int) and d >= 0 else None for d in shape]
+
+
+def _downstream_values(value: Value) -> list[Value]:
+    seen: set[int] = set()
+    out: list[Value] = []
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        for u in v.uses:
+            n = u.node
+            if n.op_type in _SINKS or id(n) in seen:
+                continue
+            seen.add(id(n))
+            if not (n.version or "").startswith("opset"):
+                continue  # custom ops take their shapes from their ports: leave them alone
+            for o in n.outputs:
+                out.append(o)
+                stack.append(o)
+    return out
+
+
+def set_parameter(model: Any, node: Node, *, shape: Any = None, dtype: str | None = None) -> list[tuple]:
+    """Set a Parameter's shape/type; clears stale port dims downstream (OpenVINO re-infers them)."""
+    changes: list[tuple] = []
+    v = node.outputs[0]
+    if shape is not None:
+        new = to_ir_shape(shape)
+        before = node.attrs.get("shape", "")
+        text = format_shape(new)
+        if before != text:
+            node.attrs["shape"] = text
+            v.shape = new
+            changes.append(("set-input-shape", v.name or node.name, before, text))
+            cleared = 0
+            for d in _downstream_values(v):
+                if d.shape is not None and any(not (isinstance(x, int) and x == -1) for x in d.shape):
+                    d.shape = tuple(-1 for _ in d.shape)
+                    cleared += 1
+            if cleared:
+                changes.append(("clear-port-dims", f"{cleared} port(s) downstream of {v.name or node.name}", None,
+                                None, "OpenVINO re-infers these shapes when it loads the model"))
+    if dtype is not None and dtype != node.attrs.get("element_type"):
+        before = node.attrs.get("element_type")
+        node.attrs["element_type"] = dtype
+        v.dtype = dtype
+        changes.append(("set-input-type", v.name or node.name, before, dtype))
+    return changes
+
+
+def set_input(model: Any, node: Node, shape: Any, dtype: str | None) -> list[tuple]:
+    return set_parameter(model, node, shape=shape, dtype=dtype)
+
+
+def _index_before_users(graph: Graph, value: Value | None) -> int | None:
+    if value is None:
+        return None
+    idx = {id(n): i for i, n in enumerate(graph.nodes)}
+    firsts = [idx[id(u.node)] for u in value.uses if id(u.node) in idx]
+    return min(firsts) if firsts else None
+
+
+def freeze_input(model: Any, node: Node, array: np.ndarray) -> list[tuple]:
+    """Parameter -> Const holding ``array`` (friendly and tensor names kept)."""
+    g: Graph = model.graph
+    v = node.outputs[0]
+    et = node.attrs.get("element_type") or value_dtype(v) or "f32"
+    if et in ("dynamic", "undefined"):
+        et = {"f": "f32", "i": "i64", "u": "u8", "b": "boolean"}.get(array.dtype.kind, "f32")
+    at = g.nodes.index(node)
+    const = new_const(g, array, node.name, element_type=et, names=list(v.names), index=at)
+    v.replace_all_uses_with(const.outputs[0])
+    remove_node(model, node)
+    return [("freeze-input", v.name or node.name, f"Parameter {node.attrs.get('shape', '')} {et}",
+             f"Const {format_shape(tuple(array.shape))} = {_preview(array)}")]
+
+
+def _preview(arr: np.ndarray) -> str:
+    flat = arr.reshape(-1)
+    return "[" + ", ".join(str(x) for x in flat[:6].tolist()) + (", ..." if flat.size > 6 else "") + "]"
+
+
+def new_constant(model: Any, name: str, array: np.ndarray, *, like: Value | None = None) -> Value:
+    g: Graph = model.graph
+    et = value_dtype(like) if like is not None else None
+    node = new_const(g, array, _free_node_name(g, name), element_type=et,
+                     index=_index_before_users(g, like))
+    return node.outputs[0]
+
+
+def new_input(model: Any, name: str, *, shape: Any, dtype: str | None, like: Value | None = None) -> Value:
+    g: Graph = model.graph
+    ir_shape = to_ir_shape(shape) if shape is not None else (like.shape if like is not None else None)
+    node = new_parameter(g, _free_node_name(g, name), dtype or "f32", ir_shape, names=[name])
+    return node.outputs[0]
+
+
+def _free_node_name(g: Graph, name: str) -> str:
+    taken = {n.name for n in g.nodes}
+    if name not in taken:
+        return name
+    k = 1
+    while f"{name}_{k}" in taken:
+        k += 1
+    return f"{name}_{k}"
+
+
+def set_outputs(model: Any, values: list[Value]) -> list[tuple]:
+    """Make ``values`` the model outputs, in order: new Results where needed, other Results removed."""
+    g: Graph = model.graph
+    changes: list[tuple] = []
+    results = [n for n in g.nodes if n.op_type == "Result"]
+    by_value: dict[int, Node] = {}
+    for r in results:
+        if r.inputs and r.inputs[0] is not None:
+            by_value.setdefault(id(r.inputs[0]), r)
+    keep: list[Node] = []
+    for v in values:
+        r = by_value.get(id(v))
+        if r is None:
+            label = v.names[0] if v.names else (v.name or (v.producer.name if v.producer else "output"))
+            if not v.names:
+                v.names = [label]
+                v.name = label
+            r = new_result(g, v, _free_node_name(g, f"{label}/sink_port_0"))
+            changes.append(("add-output", label, None, r.name))
+        keep.append(r)
+    for r in results:
+        if all(r is not k for k in keep):
+            label = r.inputs[0].name if r.inputs and r.inputs[0] is not None else r.name
+            remove_node(model, r)
+            changes.append(("remove-output", label or r.name, r.name, None))
+    # Result order in the file is the output order
+    others = [n for n in g.nodes if n.op_type != "Result"]
+    g.nodes = others + keep
+    g.outputs = [r.inputs[0] for r in keep if r.inputs and r.inputs[0] is not None]
+    return changes
+
+
+def order_inputs(model: Any, order: list[Value]) -> list[tuple]:
+    g: Graph = model.graph
+    params = [n for n in g.nodes if n.op_type == "Parameter"]
+    wanted = [v.producer for v in order if v.producer is not None and v.producer.op_type == "Parameter"]
+    new_order = wanted + [p for p in params if all(p is not w for w in wanted)]
+    if [id(p) for p in new_order] == [id(p) for p in params]:
+        return []
+    slots = [i for i, n in enumerate(g.nodes) if n.op_type == "Parameter"]
+    for i, p in zip(slots, new_order):
+        g.nodes[i] = p
+    g.inputs = [p.outputs[0] for p in new_order]
+    return [("order-inputs", ", ".join(p.outputs[0].name or p.name for p in new_order), None, None,
+             "the order of --input items")]
+
+
+def keep_roots(model: Any) -> list[Value]:
+    return [n.inputs[0] for n in model.graph.nodes if n.op_type in _SINKS and n.inputs and n.inputs[0] is not None]
+
+
+def always_keep(node: Node) -> bool:
+    return node.op_type in _SINKS
+
+
+def remove_node(model: Any, node: Node) -> None:
+    g: Graph = model.graph
+    outs = set(map(id, node.outputs))
+    g.inputs = [v for v in g.inputs if id(v) not in outs]
+    g.remove(node, safe=False)
+    if node.op_type == "Result":
+        g.outputs = [r.inputs[0] for r in g.nodes
+                     if r.op_type == "Result" and r.inputs and r.inputs[0] is not None]
+
+
+def finish(model: Any) -> list[tuple]:
+    return []
+
+
+def rename_tensor(model: Any, value: Value, old: str, new: str) -> list[tuple]:
+    """Rename tensor ``old`` to ``new`` on ``value``; Parameter/Result friendly names follow when equal."""
+    changes: list[tuple] = []
+    names = list(value.names) or ([value.name] if value.name else [])
+    if old in names:
+        names = [new if n == old else n for n in names]
+    else:
+        names = [new, *names]
+    value.names = names
+    if value.name == old or not value.name:
+        value.name = new
+    changes.append(("rename-tensor", old, old, new))
+    p = value.producer
+    if p is not None and p.op_type == "Parameter" and p.name == old:
+        p.name = new
+        changes.append(("rename-layer", old, old, new))
+    for u in value.uses:
+        r = u.node
+        if r.op_type == "Result":
+            on = r.attrs.get("output_names")
+            if on is not None:
+                from .names import format_names, parse_names
+
+                items = parse_names(on)
+                if old in items:
+                    r.attrs["output_names"] = format_names([new if x == old else x for x in items])
+            if r.name == old:
+                r.name = new
+                changes.append(("rename-layer", old, old, new))
+    return changes

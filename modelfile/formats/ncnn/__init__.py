@@ -67,6 +67,9 @@ def write(model: Model, path: Path, *, reformat: bool = False, style: Style | No
     copied when the param goes to a new place.
     """
     result = SaveResult(path=path)
+    store = model.meta.get("weights")
+    if weights and store is not None and getattr(store, "dirty", False) and hasattr(store, "plan"):
+        store.plan(model.graph)  # a .bin that cannot be written must fail before the param is replaced
     if model.meta.get("binary"):
         data = binparam.to_bytes(model.graph)
         with atomic_write(path, "wb") as f:

@@ -28,12 +28,9 @@ def _fail(path: str, offset: int, msg: str) -> ModelfileError:
 
 
 def _word_param(pid: int, word: int) -> Param:
-    # a scalar's bits are an int or a float; keep both readings, the text is the int
-    f = struct.unpack("<f", struct.pack("<i", word))[0]
-    p = Param(pid, str(word), None, word, "int")
-    p._value = word
-    del f
-    return p
+    # .param.bin stores raw 32-bit words: int or float is only known from the layer's schema,
+    # so the word is kept as an int (written back bit-for-bit)
+    return Param(pid, None, None, word, "int")
 
 
 def read_path(path: Path) -> Graph:
@@ -121,9 +118,9 @@ def to_bytes(graph: Graph) -> bytes:
         numbered = sorted(values, key=lambda v: int(v.name[4:]))
         if [int(v.name[4:]) for v in numbered] == list(range(len(numbered))):
             index = {id(v): int(v.name[4:]) for v in values}
-    out = bytearray(struct.pack("<iii", MAGIC, len(graph.nodes), max(len(values), src.get("blob_count", 0))
-                                if len(values) <= src.get("blob_count", 0) else len(values)))
-    if src and src["header"][4:8] == out[4:8] and src["header"][8:12] >= out[8:12]:
+    declared = src.get("blob_count", 0)
+    out = bytearray(struct.pack("<iii", MAGIC, len(graph.nodes), max(len(values), declared)))
+    if src and src["header"] == bytes(out[:12]):
         out[:12] = src["header"]
     for node in graph.nodes:
         if isinstance(node.source, bytes) and node.meta.get("sig") == _sig(node):

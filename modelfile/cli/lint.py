@@ -12,7 +12,7 @@ from rich.table import Table
 
 from ..errors import ModelfileError
 from . import app
-from .common import EXIT_USAGE, handle_errors, out, unified_diff
+from .common import handle_errors, out, unified_diff
 
 
 def _split(values: list[str] | None) -> list[str]:
@@ -20,12 +20,12 @@ def _split(values: list[str] | None) -> list[str]:
 
 
 def _list_rules() -> None:
-    from ..lint import RULES
+    from ..lint.rules import sorted_rules
 
     t = Table(title="modelfile lint rules", title_justify="left")
     for col in ("code", "name", "severity", "fix", "what"):
         t.add_column(col)
-    for r in RULES.values():
+    for r in sorted_rules():
         t.add_row(r.code, r.name, r.severity.value, "yes" if r.fixable else "", r.summary)
     out.print(t)
 
@@ -46,8 +46,9 @@ def lint(
         "--fail-on", help="Exit 1 on findings at or above: error (default), warning, info, never.")] = None,
     fix: Annotated[bool, typer.Option("--fix", help="Fix header counts in place (atomically), then lint again.")
                    ] = False,
-    diff: Annotated[bool, typer.Option("--diff", help="Print what --fix would change as a diff; write nothing.")
-                    ] = False,
+    diff: Annotated[bool, typer.Option(
+        "--diff", help="Print what --fix would change as a diff and exit 1 if anything would; write nothing.")
+    ] = False,
     sherpa: Annotated[Optional[bool], typer.Option(
         "--sherpa/--no-sherpa", help="Force the sherpa-ncnn encoder rules on or off (default: auto-detect).",
         show_default=False)] = None,
@@ -55,16 +56,18 @@ def lint(
         "--config", help="Use this pyproject.toml instead of the nearest one.")] = None,
     isolated: Annotated[bool, typer.Option("--isolated", help="Ignore all pyproject.toml configuration.")] = False,
     output: Annotated[Optional[Path], typer.Option("-o", "--output", help="Write the report to a file.")] = None,
+    skip_other_xml: Annotated[bool, typer.Option(
+        "--skip-other-xml", help="Skip named .xml files that are not OpenVINO IR (for pre-commit).")] = False,
     list_rules: Annotated[bool, typer.Option("--list-rules", help="Print the rule table and exit.")] = False,
 ) -> None:
     """Check model files for mistakes ncnn, sherpa-ncnn and OpenVINO make silent.
 
     Exit status: 0 clean (or only findings below --fail-on), 1 findings at or above
-    --fail-on, 2 unreadable input or bad usage. Configure in pyproject.toml
-    under [tool.modelfile.lint].
+    --fail-on, 2 unreadable input or bad usage. Configure in the tool.modelfile.lint
+    table of pyproject.toml; rules: modelfile lint --list-rules.
     Example: modelfile lint models/ --format sarif -o lint.sarif
     """
-    from ..lint import fix_file, lint_paths
+    from ..lint import lint_paths
     from ..lint.reporters import FORMATS, render_github, render_json, render_sarif, render_text
 
     if list_rules:
@@ -81,15 +84,11 @@ def lint(
         raise ModelfileError("use either --fix or --diff, not both")
     if isolated and config is not None:
         raise ModelfileError("use either --config or --isolated, not both")
-    kwargs = dict(select=_split(select) or None, ignore=_split(ignore) or None, config=config,
-                  fail_on=fail_on.lower() if fail_on else None, sherpa=sherpa, isolated=isolated)
     if diff:
-        _print_diffs(files)
-    try:
-        result = lint_paths(files, fix=fix, **kwargs)  # type: ignore[arg-type]
-    except ValueError as e:  # an unknown rule code on the command line
-        raise ModelfileError(str(e)) from None
-    del fix_file
+        raise typer.Exit(1 if _print_diffs(files, skip_other_xml) else 0)
+    result = lint_paths(files, _split(select) or None, _split(ignore) or None, config, fix=fix,
+                        fail_on=fail_on.lower() if fail_on else None, sherpa=sherpa, isolated=isolated,
+                        skip_other_xml=skip_other_xml)
     if fmt == "text":
         if output is not None:
             from rich.console import Console
@@ -113,19 +112,15 @@ def lint(
         raise typer.Exit(code)
 
 
-def _print_diffs(files: list[Path]) -> None:
-    from ..lint import expand_paths
-    from ..lint.fix import fix_text
+def _print_diffs(files: list[Path], skip_other_xml: bool) -> int:
+    """Print the diff --fix would apply to each file; return how many files would change."""
+    from ..lint import expand_paths, fix_preview
 
-    paths, _missing = expand_paths(files)
+    paths, _missing = expand_paths(files, skip_other_xml=skip_other_xml)
+    changed = 0
     for p in paths:
-        try:
-            text = p.read_bytes().decode("utf-8")
-            new, changes = fix_text(text, str(p))
-        except (OSError, UnicodeDecodeError, ModelfileError):
-            continue
-        if changes:
-            sys.stdout.write(unified_diff(text, new, str(p)))
-
-
-_ = EXIT_USAGE  # exit code 2 comes from handle_errors for usage errors
+        preview = fix_preview(p)
+        if preview is not None and preview[2]:
+            changed += 1
+            sys.stdout.write(unified_diff(preview[0], preview[1], p.as_posix().lstrip("/")))
+    return changed

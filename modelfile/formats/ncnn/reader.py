@@ -142,7 +142,9 @@ def parse_layer_line(line: str, path: str = "", lineno: int = 0) -> tuple[Any, .
     starts = {m.start() + 1: m for m in spans}
     for key, _value, col in result[5]:
         m = starts.get(col)
-        assert m is not None
+        if m is None:  # the lexer split a glued token such as "1-23300=": ncnn would not
+            raise ModelfileError(f"missing space before {key}=", code="NCNN-SYNTAX", file=path, line=lineno,
+                                 column=col, source_line=line)
         end = _value_end(line, m.end())
         params.append((key, line[m.end():end], col))
     return result[:5] + (params,) + result[6:]

@@ -1,0 +1,165 @@
+"""Expected param value types of ncnn's built-in layers, transcribed from the ncnn docs.
+
+Source: ``ncnn-layer-params.md`` (from Tencent/ncnn ``src/layer/*.cpp`` ``load_param`` at a4d2ea1d).
+``i`` int, ``f`` float, ``a`` array, ``s`` string. Ids 30 (shape hints) and 31 (featmask) are
+Net-level and valid on every layer; they are not listed here.
+"""
+
+from __future__ import annotations
+
+__all__ = ["PARAM_TYPES"]
+
+#: layer type -> {param id: "i" | "f" | "a" | "s"}
+PARAM_TYPES: dict[str, dict[int, str]] = {
+    "ArgMax": {0: "i", 1: "i"},
+    "BatchNorm": {0: "i", 1: "f"},
+    "Bias": {0: "i"},
+    "Concat": {0: "i"},
+    "Convolution": {
+        0: "i", 1: "i", 2: "i", 3: "i", 4: "i", 5: "i", 6: "i", 8: "i", 9: "i", 10: "a", 11: "i", 12: "i", 13: "i",
+        14: "i", 15: "i", 16: "i", 18: "f", 19: "i",
+    },
+    "Crop": {
+        0: "i", 1: "i", 2: "i", 3: "i", 4: "i", 5: "i", 6: "i", 7: "i", 8: "i", 9: "a", 10: "a", 11: "a", 13: "i",
+        14: "i", 15: "i", 19: "s", 20: "s", 21: "s",
+    },
+    "Deconvolution": {
+        0: "i", 1: "i", 2: "i", 3: "i", 4: "i", 5: "i", 6: "i", 9: "i", 10: "a", 11: "i", 12: "i", 13: "i", 14: "i",
+        15: "i", 16: "i", 18: "i", 19: "i", 20: "i", 21: "i", 28: "i",
+    },
+    "Dropout": {0: "f"},
+    "Eltwise": {0: "i", 1: "a"},
+    "ELU": {0: "f"},
+    "Embed": {0: "i", 1: "i", 2: "i", 3: "i", 18: "i"},
+    "Exp": {0: "f", 1: "f", 2: "f"},
+    "InnerProduct": {0: "i", 1: "i", 2: "i", 8: "i", 9: "i", 10: "a"},
+    "Input": {0: "i", 1: "i", 2: "i", 11: "i"},
+    "Log": {0: "f", 1: "f", 2: "f"},
+    "LRN": {0: "i", 1: "i", 2: "f", 3: "f", 4: "f"},
+    "MemoryData": {0: "i", 1: "i", 2: "i", 11: "i", 21: "i"},
+    "MVN": {0: "i", 1: "i", 2: "f"},
+    "Pooling": {
+        0: "i", 1: "i", 2: "i", 3: "i", 4: "i", 5: "i", 6: "i", 7: "i", 8: "i", 11: "i", 12: "i", 13: "i", 14: "i",
+        15: "i", 18: "i",
+    },
+    "Power": {0: "f", 1: "f", 2: "f"},
+    "PReLU": {0: "i"},
+    "Proposal": {0: "i", 1: "i", 2: "i", 3: "i", 4: "f", 5: "i"},
+    "Reduction": {0: "i", 1: "i", 2: "f", 3: "a", 4: "i", 5: "i"},
+    "ReLU": {0: "f"},
+    "Reshape": {0: "i", 1: "i", 2: "i", 6: "s", 11: "i", 12: "i", 13: "i"},
+    "ROIPooling": {0: "i", 1: "i", 2: "f"},
+    "Scale": {0: "i", 1: "i"},
+    "Slice": {0: "a", 1: "i", 2: "a"},
+    "Softmax": {0: "i", 1: "i"},
+    "SPP": {0: "i", 1: "i"},
+    "Threshold": {0: "f"},
+    "Tile": {0: "i", 1: "i", 2: "a"},
+    "RNN": {0: "i", 1: "i", 2: "i", 8: "i"},
+    "LSTM": {0: "i", 1: "i", 2: "i", 3: "i", 8: "i"},
+    "BinaryOp": {0: "i", 1: "i", 2: "f"},
+    "UnaryOp": {0: "i"},
+    "ConvolutionDepthWise": {
+        0: "i", 1: "i", 2: "i", 3: "i", 4: "i", 5: "i", 6: "i", 7: "i", 8: "i", 9: "i", 10: "a", 11: "i", 12: "i",
+        13: "i", 14: "i", 15: "i", 16: "i", 18: "f", 19: "i",
+    },
+    "Padding": {0: "i", 1: "i", 2: "i", 3: "i", 4: "i", 5: "f", 6: "i", 7: "i", 8: "i"},
+    "Squeeze": {0: "i", 1: "i", 2: "i", 3: "a", 11: "i"},
+    "ExpandDims": {3: "a"},
+    "Normalize": {0: "i", 1: "i", 2: "f", 3: "i", 4: "i", 9: "i"},
+    "Permute": {0: "i"},
+    "PriorBox": {
+        0: "a", 1: "a", 2: "a", 3: "f", 4: "f", 5: "f", 6: "f", 7: "i", 8: "i", 9: "i", 10: "i", 11: "f", 12: "f",
+        13: "f", 14: "i", 15: "i",
+    },
+    "DetectionOutput": {0: "i", 1: "f", 2: "i", 3: "i", 4: "f", 5: "f", 6: "f", 7: "f", 8: "f"},
+    "Interp": {0: "i", 1: "f", 2: "f", 3: "i", 4: "i", 5: "i", 6: "i", 9: "s"},
+    "DeconvolutionDepthWise": {
+        0: "i", 1: "i", 2: "i", 3: "i", 4: "i", 5: "i", 6: "i", 7: "i", 9: "i", 10: "a", 11: "i", 12: "i", 13: "i",
+        14: "i", 15: "i", 16: "i", 18: "i", 19: "i", 20: "i", 21: "i", 28: "i",
+    },
+    "ShuffleChannel": {0: "i", 1: "i"},
+    "InstanceNorm": {0: "i", 1: "f", 2: "i"},
+    "Clip": {0: "f", 1: "f"},
+    "Reorg": {0: "i", 1: "i"},
+    "YoloDetectionOutput": {0: "i", 1: "i", 2: "f", 3: "f", 4: "a"},
+    "Quantize": {0: "i"},
+    "Dequantize": {0: "i", 1: "i"},
+    "Yolov3DetectionOutput": {0: "i", 1: "i", 2: "f", 3: "f", 4: "a", 5: "a", 6: "a"},
+    "PSROIPooling": {0: "i", 1: "i", 2: "f", 3: "i"},
+    "ROIAlign": {0: "i", 1: "i", 2: "f", 3: "i", 4: "i", 5: "i"},
+    "Packing": {0: "i", 1: "i", 2: "i", 3: "i"},
+    "Requantize": {0: "i", 1: "i", 2: "i", 3: "i", 4: "a"},
+    "Cast": {0: "i", 1: "i"},
+    "HardSigmoid": {0: "f", 1: "f"},
+    "SELU": {0: "f", 1: "f"},
+    "HardSwish": {0: "f", 1: "f"},
+    "PixelShuffle": {0: "i", 1: "i"},
+    "StatisticsPooling": {0: "i"},
+    "Gemm": {
+        0: "f", 1: "f", 2: "i", 3: "i", 4: "i", 5: "i", 6: "i", 7: "i", 8: "i", 9: "i", 10: "i", 11: "i", 12: "i",
+        13: "i", 14: "i", 18: "i", 20: "i", 21: "i", 22: "i",
+    },
+    "GroupNorm": {0: "i", 1: "i", 2: "f", 3: "i"},
+    "LayerNorm": {0: "i", 1: "f", 2: "i"},
+    "GRU": {0: "i", 1: "i", 2: "i", 8: "i"},
+    "MultiHeadAttention": {0: "i", 1: "i", 2: "i", 3: "i", 4: "i", 5: "i", 6: "f", 7: "i", 18: "i"},
+    "GELU": {0: "i"},
+    "Convolution1D": {
+        0: "i", 1: "i", 2: "i", 3: "i", 4: "i", 5: "i", 6: "i", 9: "i", 10: "a", 15: "i", 18: "f", 19: "i",
+    },
+    "Pooling1D": {0: "i", 1: "i", 2: "i", 3: "i", 4: "i", 5: "i", 6: "i", 7: "i", 8: "i", 14: "i"},
+    "ConvolutionDepthWise1D": {
+        0: "i", 1: "i", 2: "i", 3: "i", 4: "i", 5: "i", 6: "i", 7: "i", 9: "i", 10: "a", 15: "i", 18: "f", 19: "i",
+    },
+    "Convolution3D": {
+        0: "i", 1: "i", 2: "i", 3: "i", 4: "i", 5: "i", 6: "i", 9: "i", 10: "a", 11: "i", 12: "i", 13: "i", 14: "i",
+        15: "i", 16: "i", 17: "i", 18: "f", 21: "i", 22: "i", 23: "i", 24: "i",
+    },
+    "ConvolutionDepthWise3D": {
+        0: "i", 1: "i", 2: "i", 3: "i", 4: "i", 5: "i", 6: "i", 7: "i", 9: "i", 10: "a", 11: "i", 12: "i", 13: "i",
+        14: "i", 15: "i", 16: "i", 17: "i", 18: "f", 21: "i", 22: "i", 23: "i", 24: "i",
+    },
+    "Pooling3D": {
+        0: "i", 1: "i", 2: "i", 3: "i", 4: "i", 5: "i", 6: "i", 7: "i", 8: "i", 11: "i", 12: "i", 13: "i", 14: "i",
+        15: "i", 16: "i", 18: "i", 21: "i", 22: "i", 23: "i", 28: "i",
+    },
+    "MatMul": {0: "i"},
+    "Deconvolution1D": {
+        0: "i", 1: "i", 2: "i", 3: "i", 4: "i", 5: "i", 6: "i", 9: "i", 10: "a", 15: "i", 18: "i", 20: "i", 28: "i",
+    },
+    "DeconvolutionDepthWise1D": {
+        0: "i", 1: "i", 2: "i", 3: "i", 4: "i", 5: "i", 6: "i", 7: "i", 9: "i", 10: "a", 15: "i", 18: "i", 20: "i",
+        28: "i",
+    },
+    "Deconvolution3D": {
+        0: "i", 1: "i", 2: "i", 3: "i", 4: "i", 5: "i", 6: "i", 9: "i", 10: "a", 11: "i", 12: "i", 13: "i", 14: "i",
+        15: "i", 16: "i", 17: "i", 18: "i", 19: "i", 20: "i", 21: "i", 22: "i", 23: "i", 24: "i", 25: "i", 26: "i",
+        27: "i",
+    },
+    "DeconvolutionDepthWise3D": {
+        0: "i", 1: "i", 2: "i", 3: "i", 4: "i", 5: "i", 6: "i", 7: "i", 9: "i", 10: "a", 11: "i", 12: "i", 13: "i",
+        14: "i", 15: "i", 16: "i", 17: "i", 18: "i", 19: "i", 20: "i", 21: "i", 22: "i", 23: "i", 24: "i", 25: "i",
+        26: "i", 27: "i",
+    },
+    "Einsum": {0: "a"},
+    "DeformableConv2D": {
+        0: "i", 1: "i", 2: "i", 3: "i", 4: "i", 5: "i", 6: "i", 9: "i", 10: "a", 11: "i", 12: "i", 13: "i", 14: "i",
+        15: "i", 16: "i",
+    },
+    "GLU": {0: "i"},
+    "Fold": {1: "i", 2: "i", 3: "i", 4: "i", 11: "i", 12: "i", 13: "i", 14: "i", 15: "i", 16: "i", 20: "i", 21: "i"},
+    "Unfold": {1: "i", 2: "i", 3: "i", 4: "i", 11: "i", 12: "i", 13: "i", 14: "i", 15: "i", 16: "i", 18: "f"},
+    "GridSample": {0: "i", 1: "i", 2: "i", 3: "i"},
+    "CumulativeSum": {0: "i"},
+    "CopyTo": {0: "i", 1: "i", 2: "i", 9: "a", 11: "a", 13: "i"},
+    "Diag": {0: "i"},
+    "CELU": {0: "f"},
+    "Shrink": {0: "f", 1: "f"},
+    "RMSNorm": {0: "i", 1: "f", 2: "i"},
+    "Spectrogram": {0: "i", 1: "i", 2: "i", 3: "i", 4: "i", 5: "i", 6: "i", 7: "i", 8: "i"},
+    "InverseSpectrogram": {0: "i", 1: "i", 2: "i", 3: "i", 4: "i", 5: "i", 7: "i"},
+    "Flip": {0: "a"},
+    "SDPA": {5: "i", 6: "f", 7: "i", 18: "i"},
+    "RotaryEmbed": {0: "i"},
+}

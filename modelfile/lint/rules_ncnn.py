@@ -1,0 +1,572 @@
+"""ncnn ``.param`` rules: header counts, blob wiring, layer types, param ids and values.
+
+Each check is a generator over an :class:`~.source.NcnnFile`; positions come
+from the layer's raw line (:class:`~.source.LayerLine`). The facts behind the
+rules are in ``shared/docs/ncnn-format.md`` (token rules, limits) and
+``ncnn-layer-params.md`` (param types per layer).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+
+from ..errors import Diagnostic, ModelfileError
+from ..formats.ncnn.layers import BUILTIN_TYPES
+from ..formats.ncnn.params import ARRAY_KEY_BASE, MAX_PARAM_ID, classify_chunk, is_float_text
+from ..formats.ncnn.reader import NcnnDocument, parse_layer_line, read_text
+from ..graph import Graph, Node
+from .ncnn_param_types import PARAM_TYPES
+from .rules import rule
+from .source import LayerLine, NcnnFile, ParamTok
+
+__all__ = ["CHECKS", "CONVERTER_PREFIXES", "header_position", "read_whole", "trailing_layer_lines"]
+
+NCNN000 = rule("NCNN000", "ncnn-syntax", "error", "The .param cannot be read (bad magic, counts or layer line).",
+               "fix the line shown; ncnn refuses the file too")
+NCNN001 = rule("NCNN001", "layer-count-high", "error",
+               "The header declares more layers than the file has: ncnn fails with 'parse layer_type failed'.",
+               "set the first number of line 2 to the number of layer lines (modelfile lint --fix)", fixable=True)
+NCNN002 = rule("NCNN002", "layer-count-low", "error",
+               "The header declares fewer layers than the file has: ncnn silently ignores the last layers "
+               "(the blob count is checked against the whole file here).",
+               "bump the first number of line 2 (modelfile lint --fix); a layer added by hand needs it", fixable=True)
+NCNN003 = rule("NCNN003", "blob-count-low", "error",
+               "The header declares fewer blobs than the layers use: ncnn refuses the file ('too many blobs'); "
+               "older versions write past their blob table.",
+               "set the second number of line 2 to the number of blobs (modelfile lint --fix)", fixable=True)
+NCNN004 = rule("NCNN004", "blob-count-high", "warning",
+               "The header declares more blobs than the layers use (harmless to ncnn, but stale).",
+               "set the second number of line 2 to the number of blobs (modelfile lint --fix)", fixable=True)
+NCNN005 = rule("NCNN005", "trailing-text", "warning",
+               "Text after the declared layers that is not a layer line; ncnn never reads it.",
+               "delete it, or bump the layer count if it was meant as a layer")
+NCNN006 = rule("NCNN006", "pnnx-ir", "error",
+               "The file is a pnnx .pnnx.param (PyTorch-level IR) with the ncnn header, not an ncnn param.",
+               "use the .ncnn.param that pnnx wrote next to it")
+NCNN007 = rule("NCNN007", "duplicate-layer-name", "warning",
+               "Two layers share a name; ncnn's find-by-name returns the first one.",
+               "rename one of them (modelfile rename)")
+NCNN008 = rule("NCNN008", "duplicate-top", "error",
+               "Two layers produce a blob of the same name; ncnn wires every later use to the first one.",
+               "give the later top a new name and update its consumers")
+NCNN009 = rule("NCNN009", "unproduced-bottom", "warning",
+               "A bottom blob that no earlier layer produces and no Input declares; the app must feed it.",
+               "add an Input layer for it, or fix the name")
+NCNN010 = rule("NCNN010", "blob-fan-out", "warning",
+               "A blob consumed by several layers without a Split; ncnn expects one consumer per blob.",
+               "insert 'Split name 1 N blob blob_0 blob_1 ...' and give each consumer its own copy")
+NCNN011 = rule("NCNN011", "unused-split-output", "info",
+               "A Split output that nothing consumes (other unconsumed blobs are net outputs and are not reported).",
+               "drop the unused output and lower the Split's top count")
+NCNN012 = rule("NCNN012", "unknown-layer-type", "warning",
+               "A layer type ncnn does not build in (or not by default: ArgMax, SPP); the app must provide it.",
+               "make sure the app calls register_custom_layer for it")
+NCNN013 = rule("NCNN013", "converter-leftover", "error",
+               "An unconverted converter op (pnnx.*, aten::*, torch.*, prim::*, Tensor.*, nn.*, F.*); "
+               "ncnn cannot run it.",
+               "re-export with a pnnx/ncnn build that converts this op")
+NCNN014 = rule("NCNN014", "param-id-range", "error",
+               "A param id outside 0..31 (array keys -23300..-23331); ncnn fails 'id < NCNN_MAX_PARAM_COUNT'.",
+               "ids must be 0..31; arrays are written -23300-id=n,...")
+NCNN015 = rule("NCNN015", "reserved-param-id", "error",
+               "Misuse of the Net-level ids 30 (output shape hints, int array) or 31 (featmask, int): ncnn "
+               "refuses the layer ('invalid shape hints' / 'invalid feature mask').",
+               "30 must be -23330=n,... with 4 or 5 ints per top; 31 a plain int; neither on SherpaMetaData")
+NCNN016 = rule("NCNN016", "array-length", "error",
+               "An old-style array whose length prefix differs from the number of values; ncnn desynchronises.",
+               "make the first number after '=' the count of the values that follow")
+NCNN017 = rule("NCNN017", "param-type", "error",
+               "A param written as int where ncnn expects a float, or the other way round; the bits are read as-is.",
+               "ncnn never converts: write floats with a '.', ints without")
+NCNN018 = rule("NCNN018", "bad-value", "error",
+               "A value ncnn cannot read as written: inf/nan, more than 15 characters, >9 fraction digits, junk, tabs.",
+               "write a plain number of at most 15 characters")
+NCNN019 = rule("NCNN019", "duplicate-param", "warning",
+               "The same param id twice on one layer; ncnn keeps the last one.",
+               "remove the one you do not mean")
+NCNN020 = rule("NCNN020", "fixbug-flag", "error",
+               "Softmax with axis != 0 without 1=1, or Reduction with axes without 5=1: ncnn refuses the layer.",
+               "add the flag (1=1 for Softmax, 5=1 for Reduction); ncnn says 'param is too old'")
+
+#: built-in types whose ncnn_add_layer is OFF in default builds
+_OFF_BY_DEFAULT = frozenset({"ArgMax", "SPP"})
+#: Type prefixes of ops pnnx/onnx leave unconverted; ncnn can never run them.
+CONVERTER_PREFIXES = ("pnnx.", "aten::", "prim::", "torch.", "Tensor.", "nn.", "F.", "onnx::")
+
+Check = Callable[[NcnnFile], Iterator[Diagnostic]]
+#: (codes a check can report, the check)
+CHECKS: list[tuple[frozenset[str], Check]] = []
+
+
+def _check(*codes: str) -> Callable[[Check], Check]:
+    def deco(fn: Check) -> Check:
+        CHECKS.append((frozenset(codes), fn))
+        return fn
+    return deco
+
+
+def _lines(f: NcnnFile) -> Iterator[tuple[Node, LayerLine]]:
+    for node in f.graph.nodes:
+        ll = f.line(node)
+        if ll is not None:
+            yield node, ll
+
+
+# -- header ------------------------------------------------------------------------
+
+def header_position(f: NcnnFile) -> tuple[int, str, int, int]:
+    """``(line number, counts line, column of layer count, column of blob count)``."""
+    assert f.doc is not None
+    lines = f.doc.lines
+    i = 0
+    seen_magic = False
+    while i < len(lines):
+        if lines[i].strip():
+            if seen_magic:
+                break
+            seen_magic = True
+        i += 1
+    text = lines[i] if i < len(lines) else ""
+    toks = list(re.finditer(r"\S+", text))
+    c1 = toks[0].start() + 1 if toks else 1
+    c2 = toks[1].start() + 1 if len(toks) > 1 else c1
+    return i + 1, text, c1, c2
+
+
+def _is_layer_line(body: str) -> bool:
+    try:
+        _t, _n, nb, nt, names, _p, _c, _h = parse_layer_line(body)
+    except (ModelfileError, AssertionError):
+        return False
+    return nb >= 0 and nt >= 0 and len(names) == nb + nt
+
+
+def trailing_layer_lines(f: NcnnFile) -> tuple[list[int], int]:
+    """Line numbers of layer lines after the declared layers, and the first other non-blank line (0 if none)."""
+    doc = f.doc
+    if doc is None or not doc.trailing:
+        return [], 0
+    # the trailing text starts right after the last layer read (or after the counts line)
+    nodes = f.graph.nodes
+    start = f.lineno(nodes[-1]) if nodes else header_position(f)[0]
+    layers: list[int] = []
+    for k in range(start, len(doc.lines)):
+        body = doc.lines[k].rstrip("\r\n")
+        if not body.strip():
+            continue
+        if _is_layer_line(body):
+            layers.append(k + 1)
+            continue
+        return layers, k + 1
+    return layers, 0
+
+
+def read_whole(f: NcnnFile) -> tuple[Graph, NcnnDocument]:
+    """The file read with its layer count covering the layer lines after the declared ones
+    (what the author meant; what ``--fix`` writes). Same as the file's own graph when there are none."""
+    if "whole" not in f.cache:
+        assert f.doc is not None
+        extra, _other = trailing_layer_lines(f)
+        if not extra:
+            f.cache["whole"] = (f.graph, f.doc)
+        else:
+            lineno, counts_line, _c1, _c2 = header_position(f)
+            lines = list(f.doc.lines)
+            lines[lineno - 1] = re.sub(r"\S+", str(f.doc.declared_layers + len(extra)), counts_line, count=1)
+            try:
+                f.cache["whole"] = read_text("".join(lines), f.path, strict=False)
+            except ModelfileError:  # a trailing line the reader refuses (e.g. a 300-character name)
+                f.cache["whole"] = (f.graph, f.doc)
+    return f.cache["whole"]
+
+
+@_check("NCNN001", "NCNN002", "NCNN003", "NCNN004", "NCNN005")
+def check_header(f: NcnnFile) -> Iterator[Diagnostic]:
+    doc = f.doc
+    if doc is None:
+        return
+    lineno, _text, c1, c2 = header_position(f)
+    n_layers = len(f.graph.nodes)
+    if any(code == "NCNN-LAYER-COUNT" for _l, _c, code, _m in doc.problems):
+        yield NCNN001.diag(f"the header declares {doc.declared_layers} layers but the file has {n_layers}; "
+                           "ncnn fails with 'parse layer_type failed'", f.path, lineno, c1,
+                           end_column=c1 + len(str(doc.declared_layers)))
+    extra, other = trailing_layer_lines(f)
+    if extra:
+        # one root cause, one finding: the blob count is judged against the whole file here
+        whole_blobs = len(read_whole(f)[0].values())
+        blobs = (f" and {doc.declared_blobs} blobs" if whole_blobs != doc.declared_blobs else "")
+        has = f"{n_layers + len(extra)}" + (f" layers and {whole_blobs} blobs" if blobs else "")
+        yield NCNN002.diag(
+            f"the header declares {doc.declared_layers} layers{blobs} but the file has {has}; ncnn "
+            f"silently ignores the last {len(extra)} layer{'s' if len(extra) > 1 else ''} (from line {extra[0]})",
+            f.path, lineno, c1, end_column=c1 + len(str(doc.declared_layers)))
+    if other:
+        body = doc.lines[other - 1]
+        col = len(body) - len(body.lstrip()) + 1
+        yield NCNN005.diag(f"text after the {doc.declared_layers} declared layers is not a layer line; "
+                           "ncnn never reads it", f.path, other, col)
+    if extra:
+        return
+    n_blobs = len(f.graph.values())
+    if doc.declared_blobs < n_blobs:
+        yield NCNN003.diag(f"the header declares {doc.declared_blobs} blobs but the layers use {n_blobs}; ncnn "
+                           "fails with 'too many blobs' (older versions write past the blob table)", f.path, lineno, c2,
+                           end_column=c2 + len(str(doc.declared_blobs)))
+    elif doc.declared_blobs > n_blobs:
+        yield NCNN004.diag(f"the header declares {doc.declared_blobs} blobs but the layers use {n_blobs}",
+                           f.path, lineno, c2, end_column=c2 + len(str(doc.declared_blobs)))
+
+
+# -- wiring ----------------------------------------------------------------------
+
+def _is_meta(node: Node) -> bool:
+    return node.op_type == "SherpaMetaData" and node.name == "sherpa_meta_data1"
+
+
+@_check("NCNN007")
+def check_layer_names(f: NcnnFile) -> Iterator[Diagnostic]:
+    first: dict[str, Node] = {}
+    for node in f.graph.nodes:
+        if _is_meta(node):
+            continue  # a second meta layer is SHERPA003
+        prev = first.setdefault(node.name, node)
+        if prev is not node:
+            ll = f.line(node)
+            yield f.at(NCNN007, node, ll.name if ll else None,
+                       f"layer name {node.name!r} is already used at line {f.lineno(prev)}")
+
+
+@_check("NCNN008")
+def check_duplicate_tops(f: NcnnFile) -> Iterator[Diagnostic]:
+    first: dict[str, Node] = {}
+    for node in f.graph.nodes:
+        ll = f.line(node)
+        for k, v in enumerate(node.outputs):
+            prev = first.get(v.name)
+            if prev is None:
+                first[v.name] = node
+                continue
+            where = f"line {f.lineno(prev)}" if f.lineno(prev) else f"layer {prev.name!r}"
+            yield f.at(NCNN008, node, ll.tops[k] if ll else None,
+                       f"blob {v.name!r} is already produced at {where}; ncnn wires every later use of the name "
+                       "to the first one")
+
+
+@_check("NCNN009")
+def check_unproduced(f: NcnnFile) -> Iterator[Diagnostic]:
+    producer_line: dict[str, int] = {}
+    for node in f.graph.nodes:
+        for v in node.outputs:
+            producer_line.setdefault(v.name, f.lineno(node) or -1)
+    for value in f.graph.values():
+        if value.producer is not None or not value.uses:
+            continue
+        node, idx = value.uses[0]
+        ll = f.line(node)
+        later = producer_line.get(value.name)
+        msg = f"blob {value.name!r} is used here but no earlier layer produces it and no Input declares it"
+        if later:
+            msg += (f"; the layer at line {later} produces it later, but ncnn links a bottom only to blobs "
+                    "produced before it")
+        else:
+            msg += "; the app must feed it with Extractor::input"
+        yield f.at(NCNN009, node, ll.bottoms[idx] if ll else None, msg)
+
+
+@_check("NCNN010")
+def check_fan_out(f: NcnnFile) -> Iterator[Diagnostic]:
+    for value in f.graph.values():
+        consumers = value.consumers()
+        if len(consumers) < 2:
+            continue
+        first = consumers[0]
+        for node in consumers[1:]:
+            idx = next(u.index for u in value.uses if u.node is node)
+            ll = f.line(node)
+            where = f"line {f.lineno(first)}" if f.lineno(first) else f"layer {first.name!r}"
+            yield f.at(NCNN010, node, ll.bottoms[idx] if ll else None,
+                       f"blob {value.name!r} is also consumed at {where} ({len(consumers)} consumers, no Split); "
+                       "in-place layers and light mode give the others wrong or recomputed data")
+
+
+@_check("NCNN011")
+def check_unused_outputs(f: NcnnFile) -> Iterator[Diagnostic]:
+    # Only Split: an unused output of any other layer is a net output the app may extract
+    # (LLM KV caches, LSTM states), but a Split copy nobody reads is always dead.
+    for node in f.graph.nodes:
+        if node.op_type != "Split":
+            continue
+        ll = f.line(node)
+        for k, v in enumerate(node.outputs):
+            if not v.uses:
+                yield f.at(NCNN011, node, ll.tops[k] if ll else None,
+                           f"Split output {v.name!r} is never used (ncnn treats it as a net output)")
+
+
+# -- types ------------------------------------------------------------------------
+
+@_check("NCNN012", "NCNN013")
+def check_types(f: NcnnFile) -> Iterator[Diagnostic]:
+    from .rules_sherpa import SHERPA_CUSTOM_TYPES, is_sherpa_encoder, meta_near_misses
+
+    known = SHERPA_CUSTOM_TYPES if is_sherpa_encoder(f) else frozenset()
+    near = {id(n) for n in meta_near_misses(f)}  # a misspelled meta layer is SHERPA002
+    reported: set[str] = set()
+    for node in f.graph.nodes:
+        t = node.op_type
+        if t in _OFF_BY_DEFAULT and t not in reported:
+            reported.add(t)
+            ll = f.line(node)
+            yield f.at(NCNN012, node, ll.type if ll else None, f"layer type {t!r} is not compiled into default "
+                       f"ncnn builds (WITH_LAYER_{t.lower()}=OFF); loading fails unless the app's ncnn enables it")
+            continue
+        if t in BUILTIN_TYPES or t in known or id(node) in near:
+            continue
+        ll = f.line(node)
+        tok = ll.type if ll else None
+        if t.startswith(CONVERTER_PREFIXES):
+            yield f.at(NCNN013, node, tok, f"layer type {t!r} is an unconverted converter op; "
+                       f"ncnn fails with 'layer {t} not exists or registered'")
+        elif t not in reported:
+            reported.add(t)
+            n = sum(1 for x in f.graph.nodes if x.op_type == t)
+            more = f" ({n} layers)" if n > 1 else ""
+            yield f.at(NCNN012, node, tok, f"layer type {t!r} is not an ncnn built-in{more}; loading needs "
+                       "register_custom_layer in the app")
+
+
+# -- params ------------------------------------------------------------------------
+
+_INT = re.compile(r"[+-]?[0-9]+")
+# ncnn's own float reader: sign, digits, optional fraction, optional exponent
+_FLOAT = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_INF_NAN = re.compile(r'"?[+-]?(?:inf(?:inity)?|nan)"?', re.IGNORECASE)
+_MAX_CHUNK = 15
+_INF_HINT = "ncnn has no inf/nan: write 3.402823e+38 (FLT_MAX) or -3.402823e+38, or drop the key for the default"
+
+
+def _param_id(key: str) -> tuple[int, bool]:
+    k = int(key)
+    if k <= ARRAY_KEY_BASE:
+        return -k + ARRAY_KEY_BASE, True
+    return k, False
+
+
+def _value_kind(p: ParamTok) -> str:
+    """``int``/``float``/``string``/``int_array``/``float_array``, as ncnn types the text."""
+    _pid, old = _param_id(p.key)
+    v = p.value
+    if old:
+        elems = v.split(",")[1:]
+        return "float_array" if elems and is_float_text(elems[-1]) else "int_array"
+    k = classify_chunk(v.split(",")[0])
+    if k == "string":
+        return k
+    if "," in v:
+        return k + "_array"
+    return k
+
+
+def _chunk_problem(chunk: str) -> str | None:
+    """Why ncnn would misread one numeric chunk (None if it reads it as written)."""
+    if not chunk:
+        return "empty value"
+    if _INF_NAN.fullmatch(chunk):
+        if chunk[0] in "+-":
+            return f"{chunk!r} cannot be parsed by ncnn (it has no inf/nan)"
+        return f"{chunk!r} is read as a string by ncnn, so a float param gets 0"
+    if len(chunk) > _MAX_CHUNK:
+        return (f"{chunk!r} is {len(chunk)} characters; ncnn reads at most {_MAX_CHUNK} and the rest "
+                "breaks the line")
+    if is_float_text(chunk):
+        if not _FLOAT.fullmatch(chunk):
+            return f"{chunk!r} is not a number ncnn can read"
+        mant = re.split(r"[eE]", chunk.lstrip("+-"))[0]
+        whole, _, frac = mant.partition(".")
+        if len(frac) > 9:
+            return f"{chunk!r} has {len(frac)} fraction digits; ncnn's float reader overflows after 9"
+        if whole and int(whole) > 0xFFFFFFFF:
+            return f"{chunk!r} has an integer part beyond 32 bits; ncnn's float reader overflows"
+        return None
+    if not _INT.fullmatch(chunk):
+        return f"{chunk!r} is not an integer; ncnn reads only its leading digits"
+    if not -(2**31) <= int(chunk) < 2**31:
+        return f"{chunk!r} does not fit a 32-bit int"
+    return None
+
+
+def value_problems(p: ParamTok) -> Iterator[tuple[int, int, str]]:
+    """``(column, width, message)`` for every chunk of ``p`` that ncnn would misread."""
+    _pid, old = _param_id(p.key)
+    v = p.value
+    if not v:
+        yield p.value_col, 1, "empty value; ncnn fails with 'ParamDict parse value failed'"
+        return
+    if not old and (v[0].isalpha() or v[0] == '"'):
+        if _INF_NAN.fullmatch(v):
+            yield p.value_col, len(v), _chunk_problem(v.strip('"')) or ""
+        elif len(v.strip('"')) > 255:
+            yield p.value_col, len(v), "string longer than 255 characters; ncnn fails with 'string too long'"
+        return
+    col = p.value_col
+    parts = v.split(",")
+    if not old and len(parts) > 1 and parts[-1] == "":
+        parts.pop()  # k=4, is a one-element array
+    for k, chunk in enumerate(parts):
+        if not chunk and k > 0:
+            yield col, 1, "empty array element; ncnn stops the array there and misreads the rest of the line"
+            return
+        why = _chunk_problem(chunk)
+        if why:
+            yield col, len(chunk), why
+        col += len(chunk) + 1
+
+
+@_check("NCNN014", "NCNN015", "NCNN016", "NCNN017", "NCNN018", "NCNN019", "NCNN020")
+def check_params(f: NcnnFile) -> Iterator[Diagnostic]:
+    for node, ll in _lines(f):
+        seen: dict[int, ParamTok] = {}
+        types = PARAM_TYPES.get(node.op_type)
+        for p in ll.params:
+            pid, old = _param_id(p.key)
+            if (int(p.key) < 0 and not old) or pid >= MAX_PARAM_ID:
+                why = ("negative keys other than -23300..-23331 are rejected by ncnn"
+                       if int(p.key) < 0 and not old else f"param id {pid} is out of range 0..31")
+                yield f.at(NCNN014, node, p, f"key {p.key}: {why}; ncnn fails to load the layer")
+                continue
+            if pid in seen:
+                yield f.at(NCNN019, node, p, f"param {pid} is already set at column {seen[pid].col}; "
+                           "ncnn keeps this later value")
+            seen[pid] = p
+            yield from _check_reserved(f, node, ll, p, pid)
+            bad_value = False
+            for col, width, why in value_problems(p):
+                bad_value = True
+                hint = _INF_HINT if _INF_NAN.fullmatch(p.value.split(",")[0]) else None
+                yield f.at(NCNN018, node, p, f"{p.key}={p.value[:40]}: {why}", col=col, end=col + width, hint=hint)
+            if tab := _tab_after(ll, p):
+                bad_value = True
+                yield f.at(NCNN018, node, p, f"{p.key}={p.value[:40]}: a tab after a value is read as part of "
+                           "it (ncnn stops only at space, comma or newline); the next key is lost", col=tab)
+            if old:
+                parts = p.value.split(",")
+                if _INT.fullmatch(parts[0]) and int(parts[0]) != len(parts) - 1:
+                    yield f.at(NCNN016, node, p, f"array {p.key} declares {int(parts[0])} values but lists "
+                               f"{len(parts) - 1}")
+            if types and pid in types and not bad_value:
+                yield from _check_type(f, node, p, types[pid])
+        yield from _check_fixbug(f, node, ll)
+
+
+def _tab_after(ll: LayerLine, p: ParamTok) -> int:
+    i = p.end - 1  # 0-based index just past the value
+    if i < len(ll.body) and ll.body[i] == "\t" and ll.body[i:].strip():
+        return i + 1
+    return 0
+
+
+def _check_reserved(f: NcnnFile, node: Node, ll: LayerLine, p: ParamTok, pid: int) -> Iterator[Diagnostic]:
+    if pid not in (30, 31):
+        return
+    if node.op_type == "SherpaMetaData":
+        yield f.at(NCNN015, node, p, f"SherpaMetaData must not set the Net-level id {pid}")
+        return
+    kind = _value_kind(p)
+    if pid == 31:
+        if kind != "int":
+            yield f.at(NCNN015, node, p, "id 31 is the featmask and must be a plain int")
+        return
+    if kind != "int_array":
+        yield f.at(NCNN015, node, p, "id 30 holds output shape hints and must be an int array -23330=n,...")
+        return
+    n = len(p.value.split(",")) - 1 if int(p.key) <= ARRAY_KEY_BASE else len([x for x in p.value.split(",") if x])
+    tops = len(ll.tops)
+    if tops == 0:
+        yield f.at(NCNN015, node, p, "shape hints on a layer without outputs divide by zero in ncnn")
+    elif n % tops or n // tops not in (4, 5):
+        yield f.at(NCNN015, node, p, f"{n} shape-hint ints for {tops} output(s); ncnn expects 4 or 5 per output")
+
+
+_READS_AS = {"int": "1065353216-style bit patterns", "float": "denormals like 1.4e-45"}
+
+
+def _check_type(f: NcnnFile, node: Node, p: ParamTok, want: str) -> Iterator[Diagnostic]:
+    kind = _value_kind(p)
+    pid, _old = _param_id(p.key)
+    base = kind.removesuffix("_array")
+    if want in ("i", "f"):
+        want_kind = "int" if want == "i" else "float"
+        if kind.endswith("_array"):
+            yield f.at(NCNN017, node, p, f"{node.op_type} param {pid} is a single {want_kind}, not an array")
+        elif kind == "string":
+            yield f.at(NCNN017, node, p, f"{node.op_type} param {pid} is a {want_kind}; {p.value[:20]!r} is a "
+                       "string and reads as 0")
+        elif kind != want_kind and not _is_zero(p.value):  # 0 and 0.0 have the same bits
+            if want == "i":
+                fix = p.value.split(".")[0] if re.fullmatch(r"[+-]?[0-9]+\.0*", p.value) else "an integer"
+                yield f.at(NCNN017, node, p, f"{node.op_type} param {pid} is an int; {p.value} is a float and "
+                           f"ncnn reads its bits as {_as_int_bits(p.value)}", hint=f"write {fix}")
+            else:
+                yield f.at(NCNN017, node, p, f"{node.op_type} param {pid} is a float; {p.value} is an int and "
+                           f"ncnn reads its bits as {_as_float_bits(p.value)}", hint=f"write {p.value}.0")
+    elif want == "a" and not kind.endswith("_array"):
+        yield f.at(NCNN017, node, p, f"{node.op_type} param {pid} is an array; a {kind} reads as empty",
+                   hint=f"write -{23300 + pid}=1,{p.value} or {pid}={p.value},")
+    elif want == "s" and kind != "string":
+        yield f.at(NCNN017, node, p, f"{node.op_type} param {pid} is a string expression; quote it: "
+                   f'{pid}="{p.value}"')
+    if kind.endswith("_array") and int(p.key) > ARRAY_KEY_BASE and base in ("int", "float"):
+        elems = [e for e in p.value.split(",") if e]
+        odd = [e for e in elems[1:] if is_float_text(e) != (base == "float")]
+        if odd:
+            yield f.at(NCNN017, node, p, f"array {pid} is typed by its first element ({base}); {odd[0]} is "
+                       f"read as {base} too")
+
+
+def _is_zero(text: str) -> bool:
+    try:
+        return float(text) == 0.0
+    except ValueError:
+        return False
+
+
+def _as_int_bits(text: str) -> str:
+    import struct
+
+    try:
+        return str(struct.unpack("<i", struct.pack("<f", float(text)))[0])
+    except (ValueError, OverflowError, struct.error):
+        return "a different number"
+
+
+def _as_float_bits(text: str) -> str:
+    import struct
+
+    try:
+        return f"{struct.unpack('<f', struct.pack('<i', int(text)))[0]:.3g}"
+    except (ValueError, struct.error):
+        return "a different number"
+
+
+def _int_value(p: ParamTok | None) -> int | None:
+    if p is None or not _INT.fullmatch(p.value):
+        return None
+    return int(p.value)
+
+
+def _check_fixbug(f: NcnnFile, node: Node, ll: LayerLine) -> Iterator[Diagnostic]:
+    if node.op_type == "Softmax":
+        axis = ll.param(0)
+        if axis is not None and _int_value(axis) not in (0, None) and _int_value(ll.param(1)) != 1:
+            yield f.at(NCNN020, node, axis, f"Softmax axis {axis.value} needs 1=1 (fixbug0); ncnn refuses the "
+                       "layer with 'param is too old'", hint="add 1=1")
+    elif node.op_type == "Reduction":
+        axes = ll.param(3)
+        if axes is not None and _int_value(ll.param(5)) != 1:
+            n = axes.value.split(",")
+            nonempty = (n[0] not in ("0", "") and len(n) > 1) if int(axes.key) <= ARRAY_KEY_BASE else bool(axes.value)
+            if nonempty:
+                yield f.at(NCNN020, node, axes, "Reduction with axes needs 5=1 (fixbug0); ncnn refuses the layer "
+                           "with 'param is too old'", hint="add 5=1")

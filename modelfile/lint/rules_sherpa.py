@@ -73,11 +73,6 @@ _PROBLEM_RULES: dict[str, Rule] = {
     "SHERPA-TYPE": SHERPA007, "SHERPA-ARRAY-LENGTH": SHERPA008, "SHERPA-IO-COUNT": SHERPA009,
     "SHERPA-DIVISIBILITY": SHERPA010, "SHERPA-VALUE": SHERPA011,
 }
-# words in a check_meta message -> the key it is about (when the message names no key)
-_KEY_WORDS = (("decode-chunk-len/2", 19), ("downsampling factor", 19), ("decode-chunk-len", 1),
-              ("attention dims", 18), ("kernels", 20), ("right-context-length", 6), ("chunk-length", 5))
-
-
 def is_sherpa_encoder(f: NcnnFile) -> bool:
     """Whether the sherpa rules apply: forced, or a meta layer / near miss, zipformer ops, or an
     ``encoder*.ncnn*.param`` file name (icefall's export names)."""
@@ -114,16 +109,6 @@ def _lenient_params(node: Node) -> dict[int, Any]:
                 except ValueError:
                     pass
     return out
-
-
-def _problem_key(message: str) -> int | None:
-    m = re.search(r"\bkey (\d+)\b", message)
-    if m:
-        return int(m.group(1))
-    for words, key in _KEY_WORDS:
-        if words in message:
-            return key
-    return None
 
 
 def _odd_array(params: dict[int, Any]) -> int:
@@ -184,7 +169,7 @@ def _check_values(f: NcnnFile, node: Node) -> Iterator[Diagnostic]:
     params = _lenient_params(node)
     problems = check_meta(f.graph, params)
     if any(p.code == "SHERPA-ZIPFORMER-VERSION" for p in problems):  # one finding for a missing 15=1
-        problems = [p for p in problems if not (p.code == "SHERPA-MISSING-KEY" and _problem_key(p.message) == 15)]
+        problems = [p for p in problems if not (p.code == "SHERPA-MISSING-KEY" and p.key == 15)]
     for prob in problems:
         r = _PROBLEM_RULES.get(prob.code, SHERPA011)
         key: int | None
@@ -195,7 +180,7 @@ def _check_values(f: NcnnFile, node: Node) -> Iterator[Diagnostic]:
         elif r is SHERPA009:
             key = {2: 16, 1: 1}.get(params.get(0), 0)  # zipformer N, conv-emformer L, lstm: the family
         else:
-            key = _problem_key(prob.message)
+            key = prob.key
         tok = ll.param(key) if ll is not None and key is not None else None
         col = 0
         if tok is None and ll is not None:

@@ -232,6 +232,8 @@ class MetaProblem:
     code: str
     message: str
     hint: str = ""
+    #: the meta key the problem is about (for positions), when there is one
+    key: int | None = None
 
 
 def _io_counts(graph: Graph) -> tuple[int, int]:
@@ -252,18 +254,19 @@ def check_meta(graph: Graph, params: dict[int, Any]) -> list[MetaProblem]:
         v = params.get(key)
         if v is None:
             probs.append(MetaProblem("SHERPA-MISSING-KEY", f"{family}: key {key} ({f}) is missing; sherpa-ncnn reads it as 0",
-                                     f"add {key}=..."))
+                                     f"add {key}=...", key))
             continue
         if kind == "list" and not isinstance(v, list):
-            probs.append(MetaProblem("SHERPA-TYPE", f"{family}: key {key} ({f}) must be an int array -{23300 + key}=n,..."))
+            probs.append(MetaProblem("SHERPA-TYPE", f"{family}: key {key} ({f}) must be an int array -{23300 + key}=n,...",
+                                     key=key))
         elif kind == "int" and not isinstance(v, int):
             probs.append(MetaProblem("SHERPA-TYPE", f"{family}: key {key} ({f}) must be an integer, found {v!r}",
-                                     "write it without a decimal point"))
+                                     "write it without a decimal point", key))
     n_in, n_out = _io_counts(graph)
     if family == "zipformer":
         if params.get(15, 0) < 1 if isinstance(params.get(15, 0), int) else True:
             probs.append(MetaProblem("SHERPA-ZIPFORMER-VERSION", "zipformer needs 15=1 (model version); "
-                                     "sherpa-ncnn >= 2.0 exits with 'too old version of Zipformer'", "add 15=1"))
+                                     "sherpa-ncnn >= 2.0 exits with 'too old version of Zipformer'", "add 15=1", 15))
         lists = {key: params.get(key) for key in (16, 17, 18, 19, 20)}
         lens = {k: len(v) for k, v in lists.items() if isinstance(v, list)}
         if lens and len(set(lens.values())) > 1:
@@ -276,20 +279,20 @@ def check_meta(graph: Graph, params: dict[int, Any]) -> list[MetaProblem]:
                                      "the arrays must match the encoder you exported"))
         dcl, nlc = params.get(1), params.get(2)
         if isinstance(dcl, int) and dcl % 2:
-            probs.append(MetaProblem("SHERPA-DIVISIBILITY", f"zipformer decode-chunk-len {dcl} must be even"))
+            probs.append(MetaProblem("SHERPA-DIVISIBILITY", f"zipformer decode-chunk-len {dcl} must be even", key=1))
         factors = lists.get(19)
         if isinstance(dcl, int) and isinstance(nlc, int) and isinstance(factors, list):
             lc = dcl // 2 * nlc
             bad = [f for f in factors if not isinstance(f, int) or f <= 0 or lc % f]
             if bad:
                 probs.append(MetaProblem("SHERPA-DIVISIBILITY", f"zipformer left context decode-chunk-len/2*num-left-chunks = {lc} "
-                                         f"is not divisible by downsampling factor(s) {bad}"))
+                                         f"is not divisible by downsampling factor(s) {bad}", key=19))
         att = lists.get(18)
         if isinstance(att, list) and any(isinstance(a, int) and a % 2 for a in att):
-            probs.append(MetaProblem("SHERPA-DIVISIBILITY", f"zipformer attention dims must be even, found {att}"))
+            probs.append(MetaProblem("SHERPA-DIVISIBILITY", f"zipformer attention dims must be even, found {att}", key=18))
         ker = lists.get(20)
         if isinstance(ker, list) and any(isinstance(k, int) and k < 2 for k in ker):
-            probs.append(MetaProblem("SHERPA-DIVISIBILITY", f"zipformer cnn module kernels must be >= 2, found {ker}"))
+            probs.append(MetaProblem("SHERPA-DIVISIBILITY", f"zipformer cnn module kernels must be >= 2, found {ker}", key=20))
     elif family == "conv-emformer":
         layers = params.get(1)
         if isinstance(layers, int) and (n_in != 1 + 4 * layers or n_out != 1 + 4 * layers):
@@ -298,7 +301,7 @@ def check_meta(graph: Graph, params: dict[int, Any]) -> list[MetaProblem]:
         for key, f in ((5, "chunk-length"), (6, "right-context-length")):
             v = params.get(key)
             if isinstance(v, int) and v % 4:
-                probs.append(MetaProblem("SHERPA-DIVISIBILITY", f"conv-emformer {f} {v} must be a multiple of 4"))
+                probs.append(MetaProblem("SHERPA-DIVISIBILITY", f"conv-emformer {f} {v} must be a multiple of 4", key=key))
     elif family == "lstm":
         if n_in != 4 or n_out != 4:
             probs.append(MetaProblem("SHERPA-IO-COUNT", f"lstm encoders have 4 inputs (x, x_lens, h, c) and 4 outputs; "
@@ -307,7 +310,7 @@ def check_meta(graph: Graph, params: dict[int, Any]) -> list[MetaProblem]:
         if key in (1, 2, 3, 5, 6, 7) and family != "zipformer" and isinstance(v, int) and v <= 0 and not (
             family == "conv-emformer" and key == 2
         ):
-            probs.append(MetaProblem("SHERPA-VALUE", f"{family}: key {key} must be > 0, found {v}"))
+            probs.append(MetaProblem("SHERPA-VALUE", f"{family}: key {key} must be > 0, found {v}", key=key))
     return probs
 
 

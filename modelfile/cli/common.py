@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import functools
 import json
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -24,6 +25,7 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 F = TypeVar("F", bound=Callable[..., Any])
 
 EXIT_USAGE = 2
+EXIT_INTERNAL = 3
 
 
 def print_error(e: ModelfileError) -> None:
@@ -54,6 +56,13 @@ def handle_errors(fn: F) -> F:
         except RecursionError:
             sys.stderr.write("error: model too deeply nested\n")
             raise typer.Exit(EXIT_USAGE) from None
+        except (typer.Exit, typer.Abort, KeyboardInterrupt):
+            raise
+        except Exception as e:  # a bug in modelfile, not bad input: still one line, distinct exit code
+            if os.environ.get("MODELFILE_DEBUG"):
+                raise
+            sys.stderr.write(f"internal error: {type(e).__name__}: {e} (set MODELFILE_DEBUG=1 for a traceback)\n")
+            raise typer.Exit(EXIT_INTERNAL) from None
 
     return wrapper  # type: ignore[return-value]
 

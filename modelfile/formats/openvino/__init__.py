@@ -5,9 +5,17 @@
 >>> m.save("out.xml")                      # byte-identical when nothing changed
 
 Public API: :func:`read`, :func:`write`, :func:`to_text`, :func:`describe`
-(the :class:`~modelfile.model.FormatHandler` functions) and the Const
-helpers :func:`const_array`, :func:`const_info`, :func:`set_const_value`,
-:func:`new_const`, plus :func:`new_parameter` / :func:`new_result`.
+(the :class:`~modelfile.model.FormatHandler` functions), :func:`is_modified`,
+the Const helpers :func:`const_array`, :func:`const_info`,
+:func:`set_const_value`, :func:`new_const`, and :func:`new_parameter` /
+:func:`new_result`. ``write`` options: ``version`` (10/11), ``prune``,
+``renumber``, ``weights`` ("auto"/"rewrite"/"copy"), ``link``.
+:mod:`.verify` compares files with the OpenVINO runtime (optional dependency).
+
+Modules: ``xmlscan`` (offset-keeping XML scanning), ``reader`` (text -> Graph),
+``writer`` (Graph -> text, splicing the original), ``weights`` (.bin and element
+codecs), ``names`` (tensor names, shapes, element types), ``describe`` (info),
+``edit`` (building blocks for the transforms).
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 from ...graph import Graph, Node
-from .names import format_shape, parse_shape
+from .names import parse_shape
 from .reader import IRDocument
 
 if TYPE_CHECKING:
@@ -75,7 +75,11 @@ def _states(nodes: list[Node]) -> list[dict[str, Any]]:
 
 
 def describe(model: "Model") -> dict[str, Any]:
-    """Format, version, name, counts, inputs/outputs, op histogram by opset, states, constants, rt_info."""
+    """Format, version, name, counts, inputs/outputs, op histogram by opset, states, constants, rt_info.
+
+    ``ops`` (``"opset1::Add": 3``), ``states`` and ``constants`` cover the bodies of
+    TensorIterator/Loop/If too; ``counts.layers`` is the top level only, ``layers_total`` all.
+    """
     g = model.graph
     doc = model.meta.get("openvino")
     doc = doc if isinstance(doc, IRDocument) else None
@@ -130,8 +134,3 @@ def describe(model: "Model") -> dict[str, Any]:
     if unnamed and info["version"] >= 11:
         info["warnings"].append(f"{len(unnamed)} output(s) have no tensor name")
     return info
-
-
-def shape_str(shape: Any) -> str:
-    """``[1,?,3]``-style text for a shape (``[...]`` for dynamic rank)."""
-    return "[" + format_shape(shape) + "]"

@@ -54,10 +54,11 @@ class Style:
 class IRDocument:
     """What a loaded IR keeps besides the graph: the original text and where things are in it."""
 
-    def __init__(self, path: Path | None, raw: bytes, text: str, encoding: str) -> None:
+    def __init__(self, path: Path | None, raw: bytes | None, text: str, encoding: str) -> None:
         self.path = path
         self.file = str(path) if path is not None else "<xml>"
-        self.raw = raw
+        # UTF-8 decodes and encodes back to the same bytes: keep only the text then (half the memory)
+        self._raw = raw if encoding != "utf-8" else None
         self.text = text
         self.encoding = encoding
         self.version = 11
@@ -75,8 +76,12 @@ class IRDocument:
         self.bin_path: Path | None = None
         #: every Const node at load (bodies included), to see which were dropped
         self.consts: list[Node] = []
-        #: (variable_id) of ReadValue/Assign seen; informative
         self.graph: Graph | None = None
+
+    @property
+    def raw(self) -> bytes:
+        """The file's bytes as read."""
+        return self._raw if self._raw is not None else self.text.encode("utf-8")
 
     def pos(self, offset: int) -> SourcePos:
         """Line/column of a text offset."""
@@ -135,7 +140,6 @@ class LayerSource:
     #: output ports at load: (port id, element type, shape, tensor names); shared between layers
     #: with identical port text, so never mutate it
     ports0: "list[tuple[str, str | None, Any, list[str]]] | tuple[()]" = ()
-    outv0: tuple[Value, ...] = ()
     inputs0: tuple[Value | None, ...] = ()
     pm0: Any = None
     be0: Any = None
@@ -211,8 +215,8 @@ def _decode(raw: bytes, file: str) -> tuple[str, str]:
 
 def _lxml_diagnosis(doc: IRDocument, err: ScanError) -> ModelfileError:
     """Turn a scanner rejection into the most precise message available (lxml's, when it also fails)."""
-    if "DTD" in err.message:
-        return doc.error(err.pos, err.message)
+    if "DTD" in err.message or len(doc.raw) > (256 << 20):  # lxml's tree of a huge file costs GBs
+        return doc.error(err.pos, err.message if "DTD" in err.message else f"malformed XML: {err.message}")
     try:
         from lxml import etree
     except ImportError:  # pragma: no cover - lxml is a dependency
@@ -345,6 +349,18 @@ def _detect_style(text: str, net: El) -> Style:
 # ---------------------------------------------------------------------------------------------
 
 
+def _lenient_dims(doc: IRDocument, pos: int, dims: list[str]) -> tuple[Any, ...]:
+    """Port dims written as ``?`` or ``1..10``: the runtime refuses them, but an editor should load the file
+    (it keeps the text; a re-rendered port says ``-1``)."""
+    try:
+        return tuple(parse_shape(",".join(dims)) or ())
+    except ValueError:
+        bad = next((d for d in dims if not d.strip().lstrip("-").isdigit()), dims[0] if dims else "")
+        at = doc.text.find(f"<dim>{bad}</dim>", pos)
+        raise doc.error(at if at >= 0 else pos,
+                        f"<dim>{bad.strip()}</dim> is not a dimension (an integer, -1 for dynamic)") from None
+
+
 def _parse_out_block(doc: IRDocument, pos: int, ob: str) -> list[tuple[str, str | None, Any, list[str]]]:
     """``(port id, element type, shape, names)`` of each port of a fast-path ``<output>`` block."""
     out = []
@@ -354,7 +370,7 @@ def _parse_out_block(doc: IRDocument, pos: int, ob: str) -> list[tuple[str, str 
         try:
             shape = tuple([int(d) for d in FAST_DIM.findall(inner)]) if inner else ()
         except ValueError:
-            raise doc.error(pos, "a <dim> is not an integer (only -1 marks a dynamic dimension in ports)") from None
+            shape = _lenient_dims(doc, pos, FAST_DIM.findall(inner))
         ns = pd.get("names")
         out.append((pd.get("id", ""), element_type_of_precision(pr) if pr is not None else None, shape,
                     parse_names(ns) if ns else []))
@@ -462,13 +478,12 @@ def _scan_layers(doc: IRDocument, st: El, gsrc: GraphSource, graph: Graph) -> in
                          for pid, dt, shape, names in ports]
             for pid, dt, shape, names in ports:
                 node.append_output(Value(names[0] if names else "", dtype=dt, shape=shape, names=names))
-            outv = node.outputs
         else:
-            ports = outv = ()
+            ports = ()
         rec = _new_rec(LayerSource)
         rec.__dict__ = {"doc": doc, "gsrc": gsrc, "id": lid, "start": ls, "end": end, "gap_start": gap_start,
                         "type0": typ, "name0": name, "version0": ver, "attrs0": attrs, "in_ids": ids,
-                        "ports0": ports, "outv0": outv}
+                        "ports0": ports}
         node.source = rec
         if typ == "Const":
             consts.append(node)
@@ -523,8 +538,7 @@ def _node_from_el(doc: IRDocument, gsrc: GraphSource, el: El, gap_start: int, po
             try:
                 shape = tuple(int(d.text()) for d in p.elements("dim"))
             except ValueError:
-                raise doc.error(p.start, f"layer {name!r}: a <dim> is not an integer "
-                                         f"(only -1 marks a dynamic dimension in ports)") from None
+                shape = _lenient_dims(doc, p.start, [d.text() for d in p.elements("dim")])
             ns = p.attrs.get("names")
             names = parse_names(ns) if ns else []
             if typ == "Parameter":
@@ -532,7 +546,6 @@ def _node_from_el(doc: IRDocument, gsrc: GraphSource, el: El, gap_start: int, po
             node.append_output(Value(names[0] if names else "", dtype=dt, shape=shape, names=names))
             ports0.append((p.attrs.get("id", ""), dt, shape, names))
         rec.ports0 = ports0
-        rec.outv0 = node.outputs
     if typ == "Const":
         doc.consts.append(node)
     bodies = [c for c in el.elements() if c.tag in BODY_ROLES]
@@ -621,31 +634,29 @@ def _edge_offset(doc: IRDocument, gsrc: GraphSource, k: int) -> int | None:
 
 def _connect(doc: IRDocument, graph: Graph, gsrc: GraphSource) -> None:
     """Turn edges into node inputs (by input-port position) and fill graph inputs/outputs."""
-    byid: dict[str, LayerSource] = {}
+    byid: dict[str, Node] = {}
     for node in graph.nodes:
         rec: LayerSource = node.source
         lid = rec.id
         if lid in byid:
-            other = next(n for n in graph.nodes if n.source is byid[lid])
-            raise doc.error(rec.start, f"duplicate layer id {lid} (layers {other.name!r} and {node.name!r})")
-        byid[lid] = rec
+            raise doc.error(rec.start, f"duplicate layer id {lid} (layers {byid[lid].name!r} and {node.name!r})")
+        byid[lid] = node
     # per target layer: the source value of each input port, by position
     slots: dict[str, list[Value | None]] = {}
     get = slots.get
     try:
         for fl, fp, tl, tp in gsrc.edges0:
-            srec = byid[fl]
-            drec = byid[tl]
-            p0 = srec.ports0
-            v = srec.outv0[0] if p0[0][0] == fp else srec.outv0[[p[0] for p in p0].index(fp)]
-            in_ids = drec.in_ids
+            src = byid[fl]
+            p0 = src.source.ports0
+            v = src.outputs[0 if p0[0][0] == fp else [p[0] for p in p0].index(fp)]
+            in_ids = byid[tl].source.in_ids
             sl = get(tl)
             if sl is None:
                 sl = slots[tl] = [None] * len(in_ids)
             # a second edge into one port: the later one wins, as in the runtime
             sl[0 if in_ids[0] == tp else in_ids.index(tp)] = v
     except (KeyError, ValueError, IndexError):
-        raise _edge_error(doc, gsrc, byid) from None
+        raise _edge_error(doc, gsrc, {k: n.source for k, n in byid.items()}) from None
     inputs: list[Value] = []
     outputs: list[Value] = []
     for node in graph.nodes:
@@ -660,8 +671,8 @@ def _connect(doc: IRDocument, graph: Graph, gsrc: GraphSource) -> None:
             rec.inputs0 = node.inputs
             if sl[0] is not None and node.op_type == "Result":
                 outputs.append(sl[0])
-        elif rec.outv0 and node.op_type == "Parameter":
-            inputs.append(rec.outv0[0])
+        elif rec.ports0 and node.op_type == "Parameter":
+            inputs.append(node.outputs[0])
     graph.inputs = inputs
     graph.outputs = outputs
     gsrc.nodes0 = list(graph.nodes)

@@ -29,13 +29,13 @@ import numpy as np
 
 from ...errors import ModelfileError
 from ...graph import Graph, Node, Value
-from .names import BITS, format_shape, parse_shape
+from .names import BITS, parse_shape
 
 if TYPE_CHECKING:
     from .reader import IRDocument
 
 __all__ = [
-    "NF4_VALUES", "Weights", "const_array", "const_bytes", "const_info", "decode", "encode",
+    "ConstInfo", "NF4_VALUES", "Weights", "const_array", "const_bytes", "const_info", "decode", "encode",
     "element_type_of_dtype", "new_const", "set_const_value",
 ]
 
@@ -521,8 +521,3 @@ def new_const(graph: Graph, value: Any, name: str, *, element_type: str | None =
     else:
         graph.insert(index, node)
     return node
-
-
-def shape_text(shape: tuple[int, ...] | None) -> str:
-    """Shape as the ``shape`` attribute of a Parameter (``1,3,?``)."""
-    return format_shape(shape)

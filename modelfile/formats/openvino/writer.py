@@ -37,7 +37,7 @@ from ...model import SaveResult, atomic_write
 from .names import format_dims, format_names, format_shape, parse_names, parse_shape, precision_of_element_type
 from .reader import BODY_ROLES, PORT_MAP_OF, GraphSource, IRDocument, LayerSource, Style
 from .weights import Weights, const_info
-from .xmlscan import FAST_LAYER, El, Misc, escape_attr, escape_text, fast_tag_span
+from .xmlscan import FAST_ATTR, FAST_LAYER, El, Misc, escape_attr, escape_text, fast_tag_span
 
 if TYPE_CHECKING:
     from ...model import Model
@@ -128,7 +128,7 @@ _SAME, _CONTENT, _WIRING = 0, 1, 2
 def _touched(node: Node, rec: LayerSource, ctx: _Ctx) -> int:
     """``_SAME``, ``_CONTENT`` (text differs) or ``_WIRING`` (inputs/outputs are other values: edges differ)."""
     outs = node.outputs
-    if outs != rec.outv0:
+    if len(outs) != len(rec.ports0):
         return _WIRING
     if node.inputs != rec.inputs0:
         return _WIRING
@@ -699,7 +699,7 @@ def _value_name0(v: Value) -> str | None:
     p = v.producer
     if p is not None and p.source.__class__ is LayerSource:
         rec: LayerSource = p.source
-        if 0 <= v.index < len(rec.outv0) and rec.outv0[v.index] is v:
+        if 0 <= v.index < len(rec.ports0):
             names = rec.ports0[v.index][3]
             return names[0] if names else ""
     return None
@@ -790,16 +790,10 @@ def _merge_port(orig: El | None, want: dict[str, str], keep_prec: bool | None) -
     for k, v in orig.attrs.items():
         if k in want:
             out[k] = want[k]
-        elif k in ("names",):
-            continue  # names dropped
-        elif k == "precision" and keep_prec:
-            out[k] = v
-        else:
+        elif k != "names":  # the value has no names any more; anything else unknown stays
             out[k] = v
     for k, v in want.items():
-        if k not in out:
-            if k == "precision" and keep_prec is False:
-                continue
+        if k not in out and not (k == "precision" and keep_prec is False):
             out[k] = v
     return out
 
@@ -858,17 +852,12 @@ def _layer_text(node: Node, plan: _Plan, ctx: _Ctx, ind: str) -> str:
     return _render_source(node, rec, plan, ctx, ind)
 
 
-_ATTR_IN = {}  # name -> compiled regex
-
-
 def _set_fast_attr(s: str, name: str, value: str) -> str:
-    rx = _ATTR_IN.get(name)
-    if rx is None:
-        rx = _ATTR_IN[name] = re.compile(r'(\s' + re.escape(name) + r'=")([^"]*)(")')
-    m = rx.search(s)
-    if m is None:
-        return s.rstrip() + f' {name}="{escape_attr(value)}"' + s[len(s.rstrip()):]
-    return s[:m.start(2)] + escape_attr(value) + s[m.end(2):]
+    """Set one attribute in a fast-path attribute list (walking attributes, so values cannot fool it)."""
+    for m in FAST_ATTR.finditer(s):
+        if m.group(1) == name:
+            return s[:m.start(2)] + escape_attr(value) + s[m.end(2):]
+    return s.rstrip() + f' {name}="{escape_attr(value)}"' + s[len(s.rstrip()):]
 
 
 def _fast_patch(node: Node, rec: LayerSource, plan: _Plan, ctx: _Ctx) -> str | None:

@@ -35,7 +35,7 @@ class ScanError(Exception):
         self.message = message
 
 
-_NAME = r"[A-Za-z_:][\w.:\-]*"
+_NAME = r"(?:[^\W\d]|:)[\w.:\-]*"  # an XML name: a letter, '_' or ':' first
 
 # ---- fast path: one regex per layer as written by OpenVINO's serializer / MO -----------------
 # attribute lists with double quotes only and no '&', '<', tab/newline in values: values need no

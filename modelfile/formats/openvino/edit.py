@@ -259,17 +259,9 @@ def rename_tensor(model: Any, value: Value, old: str, new: str) -> list[tuple]:
     if p is not None and p.op_type == "Parameter" and p.name == old:
         p.name = new
         changes.append(("rename-layer", old, old, new))
-    for u in value.uses:
+    for u in value.uses:  # the writer derives a Result's output_names from these tensor names
         r = u.node
-        if r.op_type == "Result":
-            on = r.attrs.get("output_names")
-            if on is not None:
-                from .names import format_names, parse_names
-
-                items = parse_names(on)
-                if old in items:
-                    r.attrs["output_names"] = format_names([new if x == old else x for x in items])
-            if r.name == old:
-                r.name = new
-                changes.append(("rename-layer", old, old, new))
+        if r.op_type == "Result" and r.name == old:
+            r.name = new
+            changes.append(("rename-layer", old, old, new))
     return changes

@@ -18,7 +18,17 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-__all__ = ["Graph", "Node", "SourcePos", "Usage", "Value"]
+__all__ = ["Graph", "Node", "SourcePos", "Usage", "Value", "fresh_name"]
+
+
+def fresh_name(base: str, taken: set[str]) -> str:
+    """``base``, or ``base_1``, ``base_2``... whichever is not in ``taken`` (which it is added to)."""
+    name, k = base, 0
+    while name in taken:
+        k += 1
+        name = f"{base}_{k}"
+    taken.add(name)
+    return name
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,6 +283,19 @@ class Graph:
         for v in self.inputs:
             seen.setdefault(id(v), v)
         return list(seen.values())
+
+    def layer_names(self) -> set[str]:
+        """Names of all nodes."""
+        return {n.name for n in self.nodes}
+
+    def tensor_names(self, *, exclude: Value | None = None) -> set[str]:
+        """Primary and tensor names of all values (except ``exclude``)."""
+        out: set[str] = set()
+        for v in self.values():
+            if v is not exclude:
+                out.add(v.name)
+                out.update(v.names)
+        return out
 
     def find_values(self, name: str) -> list[Value]:
         """Values whose primary name or any tensor name equals ``name``."""

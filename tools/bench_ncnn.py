@@ -21,7 +21,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import modelfile  # noqa: E402
-from modelfile.formats import ncnn as ncnn_format  # noqa: E402
 
 _NCNN_CHILD = r"""
 import sys, time, ncnn

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ModelfileError
-from ..graph import Graph, Node, Value
+from ..graph import Node, Value, fresh_name
 from ..model import Model
 from ..mo_input import InputSpec, OutputSpec, Shape, value_shape
 from .locate import Place, locate
@@ -122,9 +122,9 @@ def cut(model: Model, inputs: list[InputSpec] | None = None, outputs: list[Outpu
                 if place.value is not None:
                     # the new input takes over the tensor's name (mo does the same); the old
                     # tensor keeps living only if its producer is still needed elsewhere
-                    old.name = _free_name(g, f"{old.name}_before_cut", old)
+                    old.name = fresh_name(f"{old.name}_before_cut", g.tensor_names(exclude=old))
                     old.names = []
-                new = ops.new_input(model, _free_name(g, name, old), shape=shape,
+                new = ops.new_input(model, fresh_name(name, g.tensor_names(exclude=old)), shape=shape,
                                     dtype=spec.dtype or ops.value_dtype(old), like=old)
                 order.append(new)
                 new_inputs += 1
@@ -181,16 +181,6 @@ def prune(model: Model) -> list[Node]:
     for n in reversed(dead):
         ops.remove_node(model, n)
     return dead
-
-
-def _free_name(g: Graph, name: str, old: Value) -> str:
-    taken = {v.name for v in g.values() if v is not old} | {x for v in g.values() if v is not old for x in v.names}
-    if name not in taken:
-        return name
-    k = 1
-    while f"{name}_{k}" in taken:
-        k += 1
-    return f"{name}_{k}"
 
 
 def _shape_text(shape: list[int | None] | None) -> str:

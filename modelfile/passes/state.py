@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import ModelfileError
-from ..graph import Graph, Node, Value
+from ..graph import Node, Value, fresh_name
 from ..model import Model
 from .report import Report
 
@@ -25,25 +25,6 @@ RT_KEY = ("modelfile", "state")
 def _require_ir(model: Model, what: str) -> None:
     if model.format != "openvino":
         raise ModelfileError(f"{what} works on OpenVINO IR (ncnn has no state variables)")
-
-
-def _taken_names(g: Graph) -> set[str]:
-    out = {n.name for n in g.nodes}
-    for v in g.values():
-        out.add(v.name)
-        out.update(v.names)
-    return out
-
-
-def _free(name: str, taken: set[str]) -> str:
-    if name not in taken:
-        taken.add(name)
-        return name
-    k = 1
-    while f"{name}_{k}" in taken:
-        k += 1
-    taken.add(f"{name}_{k}")
-    return f"{name}_{k}"
 
 
 def cut_state(model: Model, *, names: dict[str, tuple[str | None, str | None]] | None = None,
@@ -80,7 +61,7 @@ def cut_state(model: Model, *, names: dict[str, tuple[str | None, str | None]] |
     if not reads:
         report.notes.append("the model has no ReadValue/Assign state; nothing to do")
         return report
-    taken = _taken_names(g)
+    taken = g.layer_names() | g.tensor_names()
     rt = g.meta.setdefault("rt_info", {})
     record: dict[str, Any] = rt.setdefault(RT_KEY[0], {}).setdefault(RT_KEY[1], {})
     for rv in reads:
@@ -97,7 +78,7 @@ def cut_state(model: Model, *, names: dict[str, tuple[str | None, str | None]] |
                 shape = parse_shape(rv.attrs["variable_shape"])
             except ValueError:
                 pass
-        pname = _free(in_name or var, taken)
+        pname = fresh_name(in_name or var, taken)
         param = new_parameter(g, pname, dtype, shape, names=[pname])
         out_v.replace_all_uses_with(param.outputs[0])
         remove_node(model, rv)
@@ -108,7 +89,7 @@ def cut_state(model: Model, *, names: dict[str, tuple[str | None, str | None]] |
             src = a.inputs[0] if a.inputs else None
             if src is None:
                 continue
-            rname = _free(out_name or f"{var}_out", taken)
+            rname = fresh_name(out_name or f"{var}_out", taken)
             if rname not in src.names:
                 src.names = [rname, *src.names]
             if not src.name:

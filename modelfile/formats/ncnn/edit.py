@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from ...errors import ModelfileError
-from ...graph import Graph, Node, Value
+from ...graph import Graph, Node, Value, fresh_name
 from .params import Param
 
 __all__ = [
@@ -189,8 +189,8 @@ def freeze_input(model: Any, node: Node, array: np.ndarray) -> list[tuple]:
 
 def new_constant(model: Any, name: str, array: np.ndarray, *, like: Value | None = None) -> Value:
     store = _weights(model)
-    placeholder = Node("Input", _free_layer_name(model.graph, name))
-    placeholder.append_output(Value(_free_blob_name(model.graph, name)))
+    placeholder = Node("Input", fresh_name(name, model.graph.layer_names()))
+    placeholder.append_output(Value(fresh_name(name, model.graph.tensor_names())))
     # place it right before the first layer that will use it: ncnn reads .bin blobs in layer order
     at = len(model.graph.nodes)
     if like is not None:
@@ -243,29 +243,9 @@ def finish(model: Any) -> list[tuple]:
     return [("trim-split", name, None, None, "unused tops dropped") for name in trim_splits(model.graph)]
 
 
-def _free_layer_name(graph: Graph, name: str) -> str:
-    taken = {n.name for n in graph.nodes}
-    if name not in taken:
-        return name
-    k = 1
-    while f"{name}_{k}" in taken:
-        k += 1
-    return f"{name}_{k}"
-
-
-def _free_blob_name(graph: Graph, name: str) -> str:
-    taken = {v.name for v in graph.values()}
-    if name not in taken:
-        return name
-    k = 1
-    while f"{name}_{k}" in taken:
-        k += 1
-    return f"{name}_{k}"
-
-
 def _new_input_layer(graph: Graph, name: str, dims: dict[str, int] | None) -> Node:
-    node = Node("Input", _free_layer_name(graph, name))
-    node.append_output(Value(_free_blob_name(graph, name)))
+    node = Node("Input", fresh_name(name, graph.layer_names()))
+    node.append_output(Value(fresh_name(name, graph.tensor_names())))
     for n in ("w", "h", "d", "c"):
         if dims and dims.get(n):
             node.attrs[INPUT_KEYS[n]] = Param.of(INPUT_KEYS[n], int(dims[n]))

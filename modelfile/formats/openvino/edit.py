@@ -6,8 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from ...errors import ModelfileError
-from ...graph import Graph, Node, Value
+from ...graph import Graph, Node, Value, fresh_name
 from . import new_const, new_parameter, new_result
 from .names import format_shape
 
@@ -152,7 +151,7 @@ def _preview(arr: np.ndarray) -> str:
 def new_constant(model: Any, name: str, array: np.ndarray, *, like: Value | None = None) -> Value:
     g: Graph = model.graph
     et = value_dtype(like) if like is not None else None
-    node = new_const(g, array, _free_node_name(g, name), element_type=et,
+    node = new_const(g, array, fresh_name(name, g.layer_names()), element_type=et,
                      index=_index_before_users(g, like))
     return node.outputs[0]
 
@@ -160,18 +159,8 @@ def new_constant(model: Any, name: str, array: np.ndarray, *, like: Value | None
 def new_input(model: Any, name: str, *, shape: Any, dtype: str | None, like: Value | None = None) -> Value:
     g: Graph = model.graph
     ir_shape = to_ir_shape(shape) if shape is not None else (like.shape if like is not None else None)
-    node = new_parameter(g, _free_node_name(g, name), dtype or "f32", ir_shape, names=[name])
+    node = new_parameter(g, fresh_name(name, g.layer_names()), dtype or "f32", ir_shape, names=[name])
     return node.outputs[0]
-
-
-def _free_node_name(g: Graph, name: str) -> str:
-    taken = {n.name for n in g.nodes}
-    if name not in taken:
-        return name
-    k = 1
-    while f"{name}_{k}" in taken:
-        k += 1
-    return f"{name}_{k}"
 
 
 def set_outputs(model: Any, values: list[Value]) -> list[tuple]:
@@ -191,7 +180,7 @@ def set_outputs(model: Any, values: list[Value]) -> list[tuple]:
             if not v.names:
                 v.names = [label]
                 v.name = label
-            r = new_result(g, v, _free_node_name(g, f"{label}/sink_port_0"))
+            r = new_result(g, v, fresh_name(f"{label}/sink_port_0", g.layer_names()))
             changes.append(("add-output", label, None, r.name))
         keep.append(r)
     for r in results:

@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from ..errors import ModelfileError
+from ..info import describe
 from ..model import load
 from .common import EXIT_USAGE, handle_errors, out, run_edit, unified_diff
 from .options import DiffOpt, DryRunOpt, InPlaceOpt, JsonOpt, ModelArg, OutputOpt
@@ -31,8 +32,7 @@ def info(model: ModelArg, as_json: JsonOpt = False) -> None:
 
     Example: modelfile info encoder.ncnn.param --json
     """
-    m = load(model)
-    data = m.handler.describe(m)
+    data = describe(load(model))
     if as_json:
         sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
         return
@@ -180,7 +180,7 @@ def patch(
     --attention-dims 192,192,192,192,192 --zipformer-downsampling-factors 1,2,4,8,2 --cnn-module-kernels 31,31,31,31,31
     -o encoder.ncnn.param
     """
-    from ..passes.sherpa_meta import SherpaMeta, add_sherpa_meta as _add, parse_export_command
+    from ..passes.sherpa_meta import add_sherpa_meta as _add, meta_from_flags
 
     if not add_sherpa_meta:
         raise ModelfileError("nothing to do: pass --add-sherpa-meta")
@@ -192,25 +192,7 @@ def patch(
         "chunk-length": chunk_length, "right-context-length": right_context_length, "encoder-dim": encoder_dim,
         "rnn-hidden-size": rnn_hidden_size,
     }
-    given = {k: v for k, v in flags.items() if v is not None}
-    if from_export_command:
-        base = parse_export_command(from_export_command, model_type)
-        family = base.family
-        values = {**base.values, **given}
-    else:
-        if model_type is None:
-            raise ModelfileError("pass --model-type {zipformer,conv-emformer,lstm} or --from-export-command")
-        family, values = model_type, given
-    from ..passes.sherpa_meta import FIELDS, ICEFALL_DEFAULTS
-
-    allowed = {f for f, _k, _t in FIELDS.get(family, [])}
-    foreign = sorted(k for k in given if k not in allowed)
-    if family in FIELDS and foreign:
-        raise ModelfileError(f"--{foreign[0]} is not a {family} option; {family} takes "
-                             + ", ".join(f"--{f}" for f, _k, _t in FIELDS[family] if f in ICEFALL_DEFAULTS[family]))
-    if family == "zipformer" and isinstance(values.get("num-encoder-layers"), int):
-        values["num-encoder-layers"] = [values["num-encoder-layers"]]
-    meta = SherpaMeta.build(family, values)
+    meta = meta_from_flags(model_type, flags, from_export_command)
     run_edit(model, lambda m: _add(m.graph, meta, replace=replace, force=force), output=output,
              in_place=in_place, dry_run=dry_run, diff=diff, as_json=as_json)
 

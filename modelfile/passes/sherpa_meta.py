@@ -22,7 +22,7 @@ from .report import Report
 
 __all__ = [
     "FAMILIES", "META_NAME", "META_TYPE", "MetaProblem", "SherpaMeta", "add_sherpa_meta", "check_meta",
-    "describe_meta", "find_meta_layers", "meta_from_node", "parse_export_command",
+    "describe_meta", "find_meta_layers", "meta_from_flags", "meta_from_node", "parse_export_command",
 ]
 
 META_TYPE = "SherpaMetaData"
@@ -422,3 +422,28 @@ def parse_export_command(text: str, family: str | None = None) -> SherpaMeta:
                 values[flag] = _int_list(val, flag) if kind == "list" else _int(val, flag)
         i += 1
     return SherpaMeta.build(family, values, defaults=True)
+
+
+def meta_from_flags(family: str | None, flags: dict[str, Any], export_command: str | None = None) -> SherpaMeta:
+    """Meta from command-line flags (``None`` = not given), optionally on top of a pasted export command.
+
+    Flags that belong to another family are refused, naming the ones this family takes.
+    """
+    given = {k: v for k, v in flags.items() if v is not None}
+    if export_command:
+        base = parse_export_command(export_command, family)
+        family, values = base.family, {**base.values, **given}
+    else:
+        if family is None:
+            raise ModelfileError("pass --model-type {zipformer,conv-emformer,lstm} or --from-export-command")
+        values = given
+    if family not in FIELDS:
+        raise ModelfileError(f"unknown model type {family!r}; expected one of {', '.join(FAMILIES)}")
+    foreign = sorted(k for k in given if k not in {f for f, _k, _t in FIELDS[family]})
+    if foreign:
+        raise ModelfileError(f"--{foreign[0]} is not a {family} option; {family} takes "
+                             + ", ".join(f"--{f}" for f, _k, _t in FIELDS[family] if f in ICEFALL_DEFAULTS[family]))
+    if family == "zipformer" and isinstance(values.get("num-encoder-layers"), (int, str)):
+        v = values["num-encoder-layers"]
+        values["num-encoder-layers"] = _int_list(str(v), "num-encoder-layers")
+    return SherpaMeta.build(family, values)

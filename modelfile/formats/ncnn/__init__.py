@@ -143,9 +143,4 @@ def describe(model: Model) -> dict[str, Any]:
     if bin_path is not None:
         info["bin"] = {"path": str(bin_path), "exists": Path(bin_path).exists(),
                        "bytes": Path(bin_path).stat().st_size if Path(bin_path).exists() else None}
-    from ...passes.sherpa_meta import describe_meta  # metadata is part of what users ask info for
-
-    meta = describe_meta(g)
-    if meta is not None:
-        info["sherpa_meta"] = meta
     return info

@@ -105,3 +105,31 @@ def test_sherpa_runtime_agrees(code: str, tmp_path: Path) -> None:
     # refused: SIGSEGV (meta not found) or exit(-1) (zipformer version); the others construct and
     # decode with wrong values (sherpa-ncnn does not validate them)
     assert run(CASES[code].bad) == SHERPA_REFUSES.get(code, 0)
+
+
+def test_sherpa_disabled_list_matches_sherpa_ncnn_build() -> None:
+    """SHERPA012's list is exactly the built-in types sherpa-ncnn's own libncnn cannot create."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("sherpa_ncnn")
+    if spec is None or not spec.submodule_search_locations:
+        pytest.skip("sherpa-ncnn not installed")
+    from pathlib import Path
+
+    from modelfile.formats.ncnn.layers import BUILTIN_LIST
+    from modelfile.lint.rules_sherpa import SHERPA_DISABLED_TYPES
+
+    libs = list(Path(list(spec.submodule_search_locations)[0]).glob("lib/libncnn.so*"))
+    if not libs:
+        pytest.skip("sherpa-ncnn ships no separate libncnn.so")
+    child = (
+        "import ctypes, sys\n"
+        "lib = ctypes.CDLL(sys.argv[1])\n"
+        "f = lib._ZN4ncnn12create_layerEPKc\n"
+        "f.restype = ctypes.c_void_p; f.argtypes = [ctypes.c_char_p]\n"
+        "print(' '.join(t for t in sys.argv[2:] if not f(t.encode())))\n"
+    )
+    r = subprocess.run([sys.executable, "-c", child, str(libs[0]), *BUILTIN_LIST], capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert set(r.stdout.split()) == SHERPA_DISABLED_TYPES

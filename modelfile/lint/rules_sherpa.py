@@ -58,15 +58,24 @@ SHERPA011 = rule("SHERPA011", "meta-value", "error",
                  "A meta value that must be positive is 0 or negative.",
                  "use the values you passed to export-for-ncnn.py")
 SHERPA012 = rule("SHERPA012", "sherpa-disabled-layer", "warning",
-                 "A layer type that sherpa-ncnn's ncnn build leaves out (partial list); sherpa-ncnn fails to load it.",
+                 "A layer type that sherpa-ncnn's ncnn build leaves out; sherpa-ncnn fails to load it.",
                  "re-export so the op becomes a type sherpa-ncnn's ncnn has, or build sherpa-ncnn with it")
 
 #: custom layers sherpa-ncnn registers on the encoder net (model.cc RegisterCustomLayers)
 ZIPFORMER_OPS = frozenset({"PoolingModuleNoProj", "TensorAsStrided", "SimpleUpsample", "Stack"})
 SHERPA_CUSTOM_TYPES = frozenset({META_TYPE}) | ZIPFORMER_OPS
-#: Types sherpa-ncnn's cmake/ncnn.cmake `disabled_layers` turns off. PARTIAL: only the ones
-#: shared/docs/sherpa-meta.md §3 confirmed by experiment; the real list has about 60.
-SHERPA_DISABLED_TYPES = frozenset({"HardSwish", "Pooling", "Swish", "Scale", "Clip", "Interp", "Noop"})
+#: Built-in ncnn types that sherpa-ncnn 2.1.15's own libncnn.so cannot create (its
+#: cmake/ncnn.cmake `disabled_layers`): probed by calling ncnn::create_layer(type) in that
+#: library for every built-in type; 41 of the 110 are built in, these 69 are not.
+SHERPA_DISABLED_TYPES = frozenset("""
+    AbsVal ArgMax BatchNorm Bias BNLL Deconvolution ELU Exp Log LRN MVN Pooling Power PReLU Proposal
+    ROIPooling Scale SPP Threshold Tile ConvolutionDepthWise Normalize PriorBox DetectionOutput Interp
+    DeconvolutionDepthWise ShuffleChannel InstanceNorm Clip Reorg YoloDetectionOutput Yolov3DetectionOutput
+    PSROIPooling ROIAlign HardSigmoid SELU HardSwish Noop PixelShuffle DeepCopy Mish StatisticsPooling Swish
+    GroupNorm Softplus GRU MultiHeadAttention Pooling1D Convolution3D ConvolutionDepthWise3D Pooling3D
+    Deconvolution3D DeconvolutionDepthWise3D Einsum DeformableConv2D Fold Unfold GridSample CumulativeSum
+    CopyTo Erf Diag CELU Shrink RMSNorm Spectrogram InverseSpectrogram SDPA RotaryEmbed
+""".split())
 
 _PROBLEM_RULES: dict[str, Rule] = {
     "SHERPA-FAMILY": SHERPA004, "SHERPA-MISSING-KEY": SHERPA005, "SHERPA-ZIPFORMER-VERSION": SHERPA006,

@@ -81,3 +81,35 @@ def test_console_script_runs_as_module(tmp_path: Path) -> None:
     assert r.returncode == 2
     assert r.stderr.splitlines()[0] == f"{p}:1:1: expected magic number 7767517, found '1234' (param is too old or not an ncnn file)"
     assert "Traceback" not in r.stderr
+
+
+IR_HEAD = '<?xml version="1.0"?>\n<net name="x" version="11">\n<layers>\n'
+IR_CASES: dict[str, tuple[bytes, str]] = {
+    "truncated_ends_in_newline": ((IR_HEAD + '<layer id="0" name="a" type="Parameter" version="opset1">\n').encode(),
+                                  "malformed XML"),
+    "truncated_mid_tag": ((IR_HEAD + '<layer id="0" name="a" ty').encode(), "malformed XML"),
+    "doctype_entity": (b'<!DOCTYPE x [<!ENTITY a "b">]>\n<net version="11"/>', "DTDs/entities"),
+    "binary": (bytes(range(256)) * 8, ""),
+    "not_xml": (b"hello world\n", ""),
+    "wrong_root": (b'<?xml version="1.0"?>\n<model version="11"></model>\n', ""),
+    "old_version": (b'<?xml version="1.0"?>\n<net name="x" version="7"><layers/><edges/></net>\n', "version"),
+    "edge_to_missing_layer": ((IR_HEAD + '<layer id="0" name="a" type="Parameter" version="opset1">'
+                               '<data shape="1" element_type="f32"/><output><port id="0" precision="FP32">'
+                               '<dim>1</dim></port></output></layer>\n</layers>\n<edges>\n'
+                               '<edge from-layer="0" from-port="0" to-layer="9" to-port="0"/>\n</edges>\n</net>\n'
+                               ).encode(), "9"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(IR_CASES))
+def test_bad_ir_is_one_line_error(name: str, tmp_path: Path) -> None:
+    content, words = IR_CASES[name]
+    p = tmp_path / "bad.xml"
+    p.write_bytes(content)
+    result = runner.invoke(app, ["info", str(p)])
+    assert result.exit_code == 2, (result.exit_code, result.stderr)
+    first = result.stderr.splitlines()[0]
+    assert first.startswith(str(p) + ":"), first
+    assert words in first, first
+    assert "Traceback" not in result.stderr and "internal error" not in result.stderr
+    assert p.read_bytes() == content

@@ -228,7 +228,8 @@ def _lxml_diagnosis(doc: IRDocument, err: ScanError) -> ModelfileError:
     except etree.XMLSyntaxError as e:
         line, col = (e.position if e.position else (e.lineno or 0, 0))
         msg = str(e.msg or e).split(", line ")[0]
-        src = doc.text.splitlines()[line - 1] if 0 < line <= doc.text.count("\n") + 1 else None
+        lines = doc.text.splitlines()
+        src = lines[line - 1] if 0 < line <= len(lines) else None
         return ModelfileError(f"malformed XML: {msg}", file=doc.file, line=line or 0, column=col or 0,
                               source_line=src)
     except Exception:  # pragma: no cover - anything else: fall back to ours

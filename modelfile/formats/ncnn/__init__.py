@@ -120,8 +120,10 @@ def describe(model: Model) -> dict[str, Any]:
     inputs = []
     for n in g.nodes:
         if n.op_type == "Input":
-            dims = {k: n.attrs[k].value for k in (0, 1, 11, 2) if k in n.attrs}
-            shape = [dims[k] for k in (2, 11, 1, 0) if k in dims]  # c, d, h, w as ncnn Mat
+            from .edit import input_dims  # values ncnn could not parse are left out (lint reports them)
+
+            dims = input_dims(n)
+            shape = [dims[k] for k in ("c", "d", "h", "w") if k in dims]  # as an ncnn Mat
             for v in n.outputs:
                 inputs.append({"name": v.name, "layer": n.name, "shape_chw": shape or None})
     unproduced = [v.name for v in g.values() if v.producer is None and v.uses]

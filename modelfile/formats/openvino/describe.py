@@ -91,7 +91,10 @@ def describe(model: "Model") -> dict[str, Any]:
     unique: set[tuple[str, str]] = set()
     for n in consts:
         data = n.meta.get("ir_data")
-        size = len(data) if data is not None else int(n.attrs.get("size", "0") or 0)
+        try:
+            size = len(data) if data is not None else int(n.attrs.get("size", "0") or 0)
+        except ValueError:  # a broken size attribute: info still shows the rest (lint reports it)
+            size = 0
         const_bytes += size
         unique.add((n.attrs.get("offset", ""), n.attrs.get("size", "")) if data is None else ("mem", str(id(data))))
     rt = g.meta.get("rt_info", {}) or {}

@@ -8,7 +8,8 @@ values may share a name (the writer and the linter decide what that means).
 
 Format readers attach what they need to write a file back unchanged through
 ``Node.source`` / ``Value.source`` / ``Graph.source`` (opaque to the AST) and
-``Node.meta`` / ``Value.meta`` / ``Graph.meta`` (plain dicts). Nothing here
+``Node.meta`` / ``Value.meta`` / ``Graph.meta`` (plain dicts; a node's or value's
+is only created when first used). Nothing here
 knows any file format.
 """
 
@@ -18,7 +19,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-__all__ = ["Graph", "Node", "SourcePos", "Usage", "Value", "fresh_name"]
+__all__ = ["Graph", "Node", "SourcePos", "Usage", "Value", "build_node", "fresh_name"]
 
 
 def fresh_name(base: str, taken: set[str]) -> str:
@@ -50,10 +51,65 @@ class Usage(NamedTuple):
     index: int
 
 
-class Value:
-    """A tensor: one producer, an ordered list of uses, a mutable name."""
+# ``Usage(node, i)`` runs the namedtuple's Python-level ``__new__``; building from a plain tuple is a
+# single C call.
+_tuple_new = tuple.__new__
 
-    __slots__ = ("name", "_producer", "_index", "_uses", "dtype", "shape", "names", "meta", "source")
+
+# A value's uses, in connection order: the first one inline in ``_use0``/``_use0i`` (``_use0`` is None
+# without uses), the others flat in ``_uses`` (``[node, index, node, index, ...]``, or ``()`` when there
+# are none). Most values of a model have exactly one use, so they own no container and no Usage
+# object: on big graphs that is a good part of the objects the cyclic GC has to traverse.
+
+
+def _all_uses(value: "Value") -> list[Any]:
+    """``[node, index, node, index, ...]``."""
+    node = value._use0
+    if node is None:
+        return []
+    return [node, value._use0i, *value._uses]
+
+
+def _set_uses(value: "Value", flat: list[Any]) -> None:
+    if flat:
+        value._use0 = flat[0]
+        value._use0i = flat[1]
+        value._uses = flat[2:] if len(flat) > 2 else ()
+    else:
+        value._use0 = None
+        value._use0i = -1
+        value._uses = ()
+
+
+def _add_use(value: "Value", node: "Node", index: int) -> None:
+    if value._use0 is None:
+        value._use0 = node
+        value._use0i = index
+    elif value._uses:
+        value._uses += (node, index)
+    else:
+        value._uses = [node, index]
+
+
+def _drop_use(value: "Value", node: "Node", index: int) -> None:
+    """Forget that ``node`` reads ``value`` at input ``index``."""
+    u = _all_uses(value)
+    keep: list[Any] = []
+    for k in range(0, len(u), 2):
+        if u[k] is not node or u[k + 1] != index:
+            keep += u[k: k + 2]
+    _set_uses(value, keep)
+
+
+class Value:
+    """A tensor: one producer, an ordered list of uses, a mutable name.
+
+    ``names`` of a value without tensor names is a shared empty tuple: assign a
+    new list to change it (``v.names = [...]``) rather than mutating it in place.
+    """
+
+    __slots__ = ("name", "_producer", "_index", "_use0", "_use0i", "_uses", "dtype", "shape", "names", "_meta",
+                 "source")
 
     def __init__(
         self,
@@ -66,15 +122,31 @@ class Value:
         self.name = name
         self._producer: Node | None = None
         self._index = -1
-        self._uses: list[Usage] = []
+        # see _all_uses: Usage objects are only built on request
+        self._use0: Node | None = None
+        self._use0i = -1
+        self._uses: list[Any] | tuple[()] = ()
         #: element type as a lowercase OpenVINO-style name (``f32``, ``i64``) when known.
         self.dtype = dtype
         #: shape as a tuple of ints / ``-1`` / ``(min, max)`` ranges; ``None`` = unknown rank.
         self.shape = shape
-        #: extra tensor names (OpenVINO ports carry a set); ``name`` is the primary one.
-        self.names: list[str] = list(names) if names is not None else []
-        self.meta: dict[str, Any] = {}
+        #: extra tensor names (OpenVINO ports carry a set); ``name`` is the primary one. Most values have
+        #: none: they share one empty tuple instead of each owning an empty list (one object less to collect).
+        self.names: list[str] | tuple[str, ...] = list(names) if names else ()
+        self._meta: dict[str, Any] | None = None
         self.source: Any = None
+
+    @property
+    def meta(self) -> dict[str, Any]:
+        """Free-form data about the value (created on first use: most values never need one)."""
+        m = self._meta
+        if m is None:
+            m = self._meta = {}
+        return m
+
+    @meta.setter
+    def meta(self, value: dict[str, Any]) -> None:
+        self._meta = value
 
     # -- producer / uses -------------------------------------------------
     @property
@@ -90,26 +162,28 @@ class Value:
     @property
     def uses(self) -> tuple[Usage, ...]:
         """``(node, input_index)`` pairs in the order they were connected."""
-        return tuple(self._uses)
+        u = _all_uses(self)
+        return tuple([_tuple_new(Usage, u[k: k + 2]) for k in range(0, len(u), 2)])
 
     def consumers(self) -> list[Node]:
         """Distinct nodes using this value, in use order."""
         seen: dict[int, Node] = {}
-        for u in self._uses:
-            seen.setdefault(id(u.node), u.node)
+        for node in _all_uses(self)[::2]:
+            seen.setdefault(id(node), node)
         return list(seen.values())
 
     def replace_all_uses_with(self, other: Value) -> int:
         """Point every use of this value at ``other``; return how many were moved."""
         moved = 0
-        for node, idx in list(self._uses):
+        u = _all_uses(self)
+        for node, idx in list(zip(u[::2], u[1::2])):
             node.set_input(idx, other)
             moved += 1
         return moved
 
     def __repr__(self) -> str:
         prod = self._producer.name if self._producer is not None else None
-        return f"Value({self.name!r}, producer={prod!r}, uses={len(self._uses)})"
+        return f"Value({self.name!r}, producer={prod!r}, uses={len(_all_uses(self)) // 2})"
 
 
 class Node:
@@ -120,11 +194,21 @@ class Node:
     string). ``version`` is the opset for OpenVINO and ``None`` for ncnn.
     ``subgraphs`` holds bodies of control-flow ops by role (``body``,
     ``then_body``...).
+
+    Inputs and outputs are stored as tuples that are replaced, never mutated:
+    :attr:`inputs` / :attr:`outputs` hand them out without copying, and a
+    reader may keep the load-time tuple as its change-detection snapshot.
+
+    Package-internal fast path: loops that visit every node of a big graph
+    (the format readers and writers) read the slots ``_inputs``/``_outputs``
+    (those tuples) and ``_meta``/``_subgraphs`` (``None`` until first used)
+    directly, because a property call costs about ten slot reads in CPython
+    3.11. Only this module assigns them.
     """
 
     __slots__ = (
-        "op_type", "name", "_inputs", "_outputs", "attrs", "version", "pos",
-        "subgraphs", "meta", "source", "graph",
+        "op_type", "name", "_inputs", "_outputs", "attrs", "version", "_pos",
+        "_subgraphs", "_meta", "source", "graph",
     )
 
     def __init__(
@@ -142,68 +226,138 @@ class Node:
         self.name = name
         self.attrs: dict[Any, Any] = dict(attrs) if attrs else {}
         self.version = version
-        self.pos = pos
-        self.subgraphs: dict[str, Graph] = {}
-        self.meta: dict[str, Any] = {}
+        self._pos = pos
+        self._subgraphs: dict[str, Graph] | None = None
+        self._meta: dict[str, Any] | None = None
         self.source: Any = None
         self.graph: Graph | None = None
-        self._inputs: list[Value | None] = []
-        self._outputs: list[Value] = []
-        for v in inputs:
-            self.append_input(v)
+        self._inputs: tuple[Value | None, ...] = ()
+        self._outputs: tuple[Value, ...] = ()
+        if inputs:
+            self.set_inputs(inputs)
         if isinstance(outputs, int):
             for _ in range(outputs):
                 self.append_output(Value())
-        else:
-            for v in outputs:
-                self.append_output(v)
+        elif outputs:
+            self.set_outputs(outputs)
+
+    # -- lazily created dicts ---------------------------------------------
+    # A loaded graph has one node per layer and almost none of them has subgraphs or meta data: two
+    # empty dicts per node were a noticeable share of a big graph's memory and of the cyclic GC's work.
+    @property
+    def meta(self) -> dict[str, Any]:
+        """Free-form data about the node for readers, writers and passes (created on first use)."""
+        m = self._meta
+        if m is None:
+            m = self._meta = {}
+        return m
+
+    @meta.setter
+    def meta(self, value: dict[str, Any]) -> None:
+        self._meta = value
+
+    @property
+    def subgraphs(self) -> dict[str, Graph]:
+        """Bodies of control-flow ops by role (created on first use)."""
+        g = self._subgraphs
+        if g is None:
+            g = self._subgraphs = {}
+        return g
+
+    @subgraphs.setter
+    def subgraphs(self, value: dict[str, Graph]) -> None:
+        self._subgraphs = value
+
+    # -- position ----------------------------------------------------------
+    @property
+    def pos(self) -> SourcePos | None:
+        """Where the node was read, if known.
+
+        Readers may leave it unset and give ``source`` a ``source_pos()``
+        method instead: line numbers are then computed on first use, not for
+        every node of every file loaded.
+        """
+        p = self._pos
+        if p is None and self.source is not None:
+            get = getattr(self.source, "source_pos", None)
+            if get is not None:
+                p = self._pos = get()
+        return p
+
+    @pos.setter
+    def pos(self, value: SourcePos | None) -> None:
+        self._pos = value
 
     # -- inputs ----------------------------------------------------------
     @property
     def inputs(self) -> tuple[Value | None, ...]:
         """Input values in port order (``None`` = an empty optional port)."""
-        return tuple(self._inputs)
+        return self._inputs
 
     @property
     def outputs(self) -> tuple[Value, ...]:
         """Output values in port order."""
-        return tuple(self._outputs)
+        return self._outputs
 
     def append_input(self, value: Value | None) -> None:
         """Add an input port fed by ``value``."""
-        self._inputs.append(value)
+        index = len(self._inputs)
+        self._inputs += (value,)
         if value is not None:
-            value._uses.append(Usage(self, len(self._inputs) - 1))
+            _add_use(value, self, index)
+
+    def set_inputs(self, values: Iterable[Value | None]) -> None:
+        """Replace all inputs with ``values`` (one port each, in order)."""
+        if self._inputs:
+            self.clear_inputs()
+        ins = tuple(values)
+        self._inputs = ins
+        for i, v in enumerate(ins):
+            if v is None:
+                continue
+            if v._use0 is None:  # _add_use inlined: readers call this for every node
+                v._use0 = self
+                v._use0i = i
+            else:
+                _add_use(v, self, i)
 
     def set_input(self, index: int, value: Value | None) -> None:
         """Feed input port ``index`` from ``value`` (keeps use lists consistent)."""
-        old = self._inputs[index]
+        ins = self._inputs
+        old = ins[index]
+        if index < 0:
+            index += len(ins)
         if old is value:
             return
         if old is not None:
-            old._uses = [u for u in old._uses if not (u.node is self and u.index == index)]
-        self._inputs[index] = value
+            _drop_use(old, self, index)
+        self._inputs = ins[:index] + (value,) + ins[index + 1:]
         if value is not None:
-            value._uses.append(Usage(self, index))
+            _add_use(value, self, index)
 
     def remove_input(self, index: int) -> Value | None:
         """Drop input port ``index``; later ports shift down."""
-        old = self._inputs[index]
-        for i in range(index, len(self._inputs)):
-            v = self._inputs[i]
+        ins = self._inputs
+        old = ins[index]
+        if index < 0:
+            index += len(ins)
+        for i in range(index, len(ins)):
+            v = ins[i]
             if v is not None:
-                v._uses = [u for u in v._uses if not (u.node is self and u.index == i)]
-        del self._inputs[index]
-        for i in range(index, len(self._inputs)):
-            v = self._inputs[i]
+                _drop_use(v, self, i)
+        ins = self._inputs = ins[:index] + ins[index + 1:]
+        for i in range(index, len(ins)):
+            v = ins[i]
             if v is not None:
-                v._uses.append(Usage(self, i))
+                _add_use(v, self, i)
         return old
 
     def clear_inputs(self) -> None:
         """Disconnect every input."""
-        while self._inputs:
-            self.remove_input(len(self._inputs) - 1)
+        for i, v in enumerate(self._inputs):
+            if v is not None:
+                _drop_use(v, self, i)
+        self._inputs = ()
 
     # -- outputs ---------------------------------------------------------
     def append_output(self, value: Value | None = None) -> Value:
@@ -213,20 +367,89 @@ class Node:
             raise ValueError(f"value {value.name!r} already produced by {value._producer.name!r}")
         value._producer = self
         value._index = len(self._outputs)
-        self._outputs.append(value)
+        self._outputs += (value,)
         return value
+
+    def set_outputs(self, values: Iterable[Value]) -> None:
+        """Make ``values`` the outputs (ports 0..n-1); none may be produced by another node."""
+        outs = tuple(values)
+        for v in outs:
+            if v._producer is not None and v._producer is not self:
+                raise ValueError(f"value {v.name!r} already produced by {v._producer.name!r}")
+        for v in self._outputs:
+            v._producer = None
+            v._index = -1
+        for i, v in enumerate(outs):
+            v._producer = self
+            v._index = i
+        self._outputs = outs
 
     def remove_output(self, index: int) -> Value:
         """Drop output port ``index``; the value keeps its uses but loses its producer."""
-        v = self._outputs.pop(index)
+        outs = self._outputs
+        v = outs[index]
+        if index < 0:
+            index += len(outs)
+        outs = self._outputs = outs[:index] + outs[index + 1:]
         v._producer = None
         v._index = -1
-        for i, w in enumerate(self._outputs):
+        for i, w in enumerate(outs):
             w._index = i
         return v
 
     def __repr__(self) -> str:
         return f"Node({self.op_type!r}, {self.name!r}, in={len(self._inputs)}, out={len(self._outputs)})"
+
+
+_new_object = object.__new__
+
+
+def build_node(
+    op_type: str,
+    name: str,
+    attrs: dict[Any, Any],
+    version: str | None,
+    outputs: Iterable[tuple[str, str | None, Any, Sequence[str]]] = (),
+    source: Any = None,
+    graph: Graph | None = None,
+) -> Node:
+    """A new node without inputs whose outputs are new values, each given as ``(name, dtype, shape, names)``.
+
+    The bulk path for format readers, equivalent to ``Node(op_type, name, attrs=attrs,
+    version=version)`` plus one ``append_output(Value(...))`` per output, but one Python call per
+    layer instead of several constructor calls (which dominate loading big files). ``attrs`` is
+    adopted, not copied; ``names`` are copied only when non-empty.
+    """
+    node = _new_object(Node)
+    node.op_type = op_type
+    node.name = name
+    node.attrs = attrs
+    node.version = version
+    node._pos = None
+    node._subgraphs = None
+    node._meta = None
+    node.source = source
+    node.graph = graph
+    node._inputs = ()
+    vals = []
+    i = 0
+    for vname, dtype, shape, names in outputs:
+        v = _new_object(Value)
+        v.name = vname
+        v._producer = node
+        v._index = i
+        v._use0 = None
+        v._use0i = -1
+        v._uses = ()
+        v.dtype = dtype
+        v.shape = shape
+        v.names = list(names) if names else ()
+        v._meta = None
+        v.source = None
+        vals.append(v)
+        i += 1
+    node._outputs = tuple(vals)
+    return node
 
 
 class Graph:
@@ -303,7 +526,7 @@ class Graph:
 
     def dangling_values(self) -> list[Value]:
         """Values that some node produces and nothing uses (ncnn's net outputs)."""
-        return [v for n in self.nodes for v in n._outputs if not v._uses]
+        return [v for n in self.nodes for v in n._outputs if v._use0 is None]
 
     # -- editing ---------------------------------------------------------
     def insert(self, index: int, node: Node) -> Node:
@@ -325,7 +548,7 @@ class Graph:
         """
         if safe:
             for v in node._outputs:
-                users = [u.node.name for u in v._uses if u.node is not node]
+                users = [u.name for u in _all_uses(v)[::2] if u is not node]
                 if users:
                     raise ValueError(f"cannot remove {node.name!r}: output {v.name!r} used by {users[0]!r}")
         node.clear_inputs()

@@ -670,3 +670,92 @@ def test_fast_and_general_scanners_agree(src: Path) -> None:
         for n in m.nodes:
             n.name = n.name + "_x"
     assert to_text(slow_m).replace("<!-- slow path -->", "") == to_text(fast_m)
+
+
+def _uses_sig(m: modelfile.Model) -> list[list[tuple[str, int]]]:
+    """Every value's uses as (consumer name, port), in connection order."""
+    return [[(u.node.name, u.index) for u in v.uses] for n in m.nodes for v in n.outputs]
+
+
+@pytest.mark.parametrize("src", CORPUS + OV_FIXTURES, ids=_short)
+def test_edges_read_ahead_and_after_agree(src: Path) -> None:
+    """The loader connects layers while scanning, from an ``<edges>`` block found ahead; when that guess
+    is defeated (a comment in ``<edges>``, or a decoy ``<edges>`` after the real one) the graph is the same."""
+    from test_openvino_edits import signature
+
+    text = src.read_text(encoding="utf-8")
+    ahead = read_text(text)
+    no_fast = text.replace("<edges>", "<edges><!-- e -->", 1)
+    decoy = text.replace("</net>", "<!-- <edges> --></net>")
+    for variant in (no_fast, decoy):
+        m = read_text(variant)
+        assert signature(m.graph, prune=False) == signature(ahead.graph, prune=False)
+        assert _uses_sig(m) == _uses_sig(ahead)
+        assert [v.name for v in m.graph.inputs] == [v.name for v in ahead.graph.inputs]
+        assert [v.name for v in m.graph.outputs] == [v.name for v in ahead.graph.outputs]
+        assert not is_modified(m) and to_text(m) == variant
+
+
+def test_layers_before_their_producers() -> None:
+    """Layers listed consumers-first are connected all the same (producers resolved after the scan)."""
+    import re
+
+    blocks = re.findall(r"\t\t<layer .*?</layer>\n", GOOD, re.S)
+    assert len(blocks) == 3
+    reordered = GOOD.replace("".join(blocks), "".join(reversed(blocks)))
+    m = read_text(reordered)
+    assert [n.name for n in m.nodes] == ["out", "r", "x"]
+    r, x = m.find_node("r"), m.find_node("x")
+    assert r.inputs[0] is x.outputs[0] and m.find_node("out").inputs[0] is r.outputs[0]
+    assert [v.name for v in m.graph.inputs] == ["x"] and [v.name for v in m.graph.outputs] == ["y"]
+    assert to_text(m) == reordered and not is_modified(m)
+
+
+def test_edge_into_missing_layer() -> None:
+    e = _err(GOOD.replace('to-layer="2" to-port="0"', 'to-layer="9" to-port="0"'))
+    assert "missing layer 9" in str(e) and e.diagnostic.line == _line_of('to-layer="2" to-port="0"')
+
+
+@pytest.mark.parametrize("edit", ["drop_first", "drop_last", "swap"])
+def test_edges_out_of_layer_order(edit: str) -> None:
+    """Edges not in the layers' order, or a layer with an input no edge feeds, read as after the scan."""
+    from test_openvino_edits import signature
+
+    e0 = '\t\t<edge from-layer="0" from-port="0" to-layer="1" to-port="0" />\n'
+    e1 = '\t\t<edge from-layer="1" from-port="1" to-layer="2" to-port="0" />\n'
+    text = {"drop_first": GOOD.replace(e0, ""), "drop_last": GOOD.replace(e1, ""),
+            "swap": GOOD.replace(e0 + e1, e1 + e0)}[edit]
+    m = read_text(text)
+    ref = read_text(text.replace("<edges>", "<edges><!-- e -->"))
+    assert signature(m.graph, prune=False) == signature(ref.graph, prune=False)
+    assert _uses_sig(m) == _uses_sig(ref)
+    assert [v.name for v in m.graph.outputs] == [v.name for v in ref.graph.outputs]
+    assert to_text(m) == text
+
+
+@pytest.mark.parametrize("src", (CORPUS + OV_FIXTURES)[:6], ids=_short)
+def test_positions_are_computed_on_demand(src: Path) -> None:
+    """Node.pos comes from the layer's offset when asked (both scanners), as line_col says."""
+    import re
+
+    from modelfile.formats.openvino.xmlscan import line_col
+
+    text = src.read_text(encoding="utf-8")
+    slow = re.sub(r"(<layer\b[^>]*>)", r"\1<!-- slow path -->", text)
+    padded = text.replace("<net ", "<!--" + "pad\n" * 50_000 + "--><net ", 1)  # offsets past 64 KiB blocks
+    for t in (text, slow, padded):
+        m = read_text(t)
+        doc = document(m)
+        for n in m.nodes:
+            assert (n.pos.line, n.pos.column) == line_col(t, n.source.start)
+            assert t.startswith("<layer", n.source.start)
+        for off in (0, 1, len(t) // 3, len(t) // 2, len(t) - 1, len(t)):
+            p = doc.pos(off)
+            assert (p.line, p.column) == line_col(t, off)
+
+
+def test_node_listed_twice_is_refused() -> None:
+    m = read_text(GOOD)
+    m.graph.nodes.insert(1, m.graph.nodes[1])
+    with pytest.raises(ModelfileError, match="lists a node twice"):
+        to_text(m)

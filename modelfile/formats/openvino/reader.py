@@ -20,17 +20,19 @@ from __future__ import annotations
 
 import copy
 import gc
+import operator
 import re
+from itertools import groupby
 from pathlib import Path
 from typing import Any
 
 from ...errors import ModelfileError
-from ...graph import Graph, Node, SourcePos, Value
+from ...graph import Graph, Node, SourcePos, Value, build_node
 from .names import element_type_of_precision, parse_names, parse_shape
 from .weights import Weights
 from .xmlscan import (
-    EDGE_FAST, FAST_ATTR, FAST_DIM, FAST_LAYER, FAST_PORT, FAST_PORT_ID_FIRST, El, ScanError, end_tag_at, line_col,
-    parse_element, skip_misc, start_tag,
+    EDGE_FAST, FAST_ATTR, FAST_DIM, FAST_HEAD, FAST_PORT, FAST_PORT_ID_FIRST, FAST_REST, El, ScanError, end_tag_at,
+    line_col, parse_element, skip_misc, start_tag,
 )
 
 __all__ = ["GraphSource", "IRDocument", "LayerSource", "Style", "read_bytes", "read_path"]
@@ -49,6 +51,9 @@ class Style:
         self.unit = unit    # one indentation level
         self.eol = eol      # line ending
         self.close = close  # " />" (pugixml, the 2021+ serializer) or "/>" (MO)
+
+
+_MARK_BITS = 16  # IRDocument.pos: one newline count per 64 KiB of text
 
 
 class IRDocument:
@@ -77,6 +82,9 @@ class IRDocument:
         #: every Const node at load (bodies included), to see which were dropped
         self.consts: list[Node] = []
         self.graph: Graph | None = None
+        self._line_marks: list[int] | None = None
+        #: (offset, size) strings of the Consts, as scanned (until the load-time range check)
+        self._const_spans: list[tuple[str, str]] | None = None
 
     @property
     def raw(self) -> bytes:
@@ -84,9 +92,26 @@ class IRDocument:
         return self._raw if self._raw is not None else self.text.encode("utf-8")
 
     def pos(self, offset: int) -> SourcePos:
-        """Line/column of a text offset."""
-        line, col = line_col(self.text, offset)
-        return SourcePos(self.file, line, col)
+        """Line/column of a text offset.
+
+        Node positions are computed here on demand rather than at load, so this
+        must stay cheap when asked for every layer: newline counts are kept per
+        64 KiB block and only the last partial block is counted per call.
+        """
+        text = self.text
+        offset = max(0, min(offset, len(text)))
+        marks = self._line_marks
+        if marks is None:
+            marks = [0]
+            acc = 0
+            count = text.count
+            for b in range(0, len(text) >> _MARK_BITS):
+                acc += count("\n", b << _MARK_BITS, (b + 1) << _MARK_BITS)
+                marks.append(acc)
+            self._line_marks = marks
+        b = offset >> _MARK_BITS
+        line = marks[b] + text.count("\n", b << _MARK_BITS, offset) + 1
+        return SourcePos(self.file, line, offset - text.rfind("\n", 0, offset))
 
     def error(self, offset: int | None, message: str) -> ModelfileError:
         """A ModelfileError positioned at ``offset``."""
@@ -102,14 +127,15 @@ class IRDocument:
 class GraphSource:
     """Where a graph's ``<layers>``/``<edges>`` are in the text and what they held at load."""
 
-    __slots__ = ("doc", "layers", "edges", "edges0", "edge_pos", "nodes0", "last_end", "container",
+    __slots__ = ("doc", "layers", "edges", "_edges0", "edge_pos", "nodes0", "last_end", "container",
                  "inputs0", "outputs0")
 
     def __init__(self, doc: "IRDocument | None" = None) -> None:
         self.doc = doc
         self.layers: El | None = None      # start tag + inner/end offsets (children not kept)
         self.edges: El | None = None
-        self.edges0: list[tuple[str, str, str, str]] = []
+        #: ``None``: a plain ``<edges>`` block, parsed again from the text when asked (see ``edges0``)
+        self._edges0: list[tuple[str, str, str, str]] | None = []
         self.edge_pos: list[int] | None = None
         self.nodes0: list[Node] = []
         self.last_end = 0                  # end of the last <layer> (start of the closing gap)
@@ -117,33 +143,55 @@ class GraphSource:
         self.inputs0: list[Value] = []
         self.outputs0: list[Value] = []
 
+    @property
+    def edges0(self) -> list[tuple[str, str, str, str]]:
+        """The edges at load, ``(from-layer, from-port, to-layer, to-port)`` in file order.
+
+        Not kept after loading when ``<edges>`` is in the serializer's plain form:
+        tens of thousands of tuples of strings cost memory and cyclic-GC time for
+        every loaded model, and only a save that rewired something needs them.
+        """
+        e = self._edges0
+        if e is None:
+            el = self.edges
+            e = self._edges0 = [] if el is None or self.doc is None else \
+                EDGE_FAST.findall(self.doc.text, el.tag_end, el.inner_end)
+        return e
+
+    @edges0.setter
+    def edges0(self, edges: list[tuple[str, str, str, str]] | None) -> None:
+        self._edges0 = edges
+
 
 class LayerSource:
     """A node read from a file: its text span and what it looked like then (for change detection).
 
-    Not slotted on purpose: the loader builds thousands of these per second by
-    assigning one ``__dict__`` literal, and rarely used fields fall back to the
-    class defaults below.
+    Slotted, one object per layer: the loader fills every slot directly (no
+    ``__init__`` call, no per-instance ``__dict__``), which is both the
+    cheapest to build and one object less per layer for the cyclic GC.
     """
+
+    __slots__ = ("doc", "gsrc", "id", "start", "end", "gap_start", "type0", "name0", "version0", "attrs0",
+                 "in_ids", "ports0", "inputs0", "pm0", "be0", "_el")
 
     doc: IRDocument
     gsrc: GraphSource
-    id: str = ""
-    start: int = 0
-    end: int = 0
-    gap_start: int = 0
-    type0: str = ""
-    name0: str = ""
-    version0: str | None = None
-    attrs0: dict[str, str] | None = None   # None: the layer had no <data>
-    in_ids: "list[str] | tuple[()]" = ()
+    id: str
+    start: int
+    end: int
+    gap_start: int
+    type0: str
+    name0: str
+    version0: str | None
+    attrs0: dict[str, str] | None   # None: the layer had no <data>
+    in_ids: "list[str] | tuple[()]"
     #: output ports at load: (port id, element type, shape, tensor names); shared between layers
     #: with identical port text, so never mutate it
-    ports0: "list[tuple[str, str | None, Any, list[str]]] | tuple[()]" = ()
-    inputs0: tuple[Value | None, ...] = ()
-    pm0: Any = None
-    be0: Any = None
-    _el: El | None = None
+    ports0: "list[tuple[str, str | None, Any, list[str] | tuple[()]]] | tuple[()]"
+    inputs0: tuple[Value | None, ...]
+    pm0: Any
+    be0: Any
+    _el: El | None
 
     def __init__(self, doc: IRDocument, gsrc: GraphSource, lid: str, start: int, end: int, gap_start: int) -> None:
         self.doc = doc
@@ -152,11 +200,25 @@ class LayerSource:
         self.start = start
         self.end = end
         self.gap_start = gap_start
+        self.type0 = ""
+        self.name0 = ""
+        self.version0 = None
+        self.attrs0 = None
+        self.in_ids = ()
+        self.ports0 = ()
+        self.inputs0 = ()
+        self.pm0 = None
+        self.be0 = None
+        self._el = None
 
     @property
     def out_ids(self) -> list[str]:
         """Output port ids at load."""
         return [p[0] for p in self.ports0]
+
+    def source_pos(self) -> SourcePos:
+        """Line/column of the layer's start tag (what ``Node.pos`` reports; computed on demand)."""
+        return self.doc.pos(self.start)
 
     def element(self) -> El:
         """The layer's element tree with offsets (parsed on first use)."""
@@ -259,6 +321,7 @@ def read_bytes(raw: bytes, path: Path | None = None, *, check_weights: bool = Tr
         doc.weights = Weights(doc.bin_path)
         if check_weights and doc.weights.exists:
             _check_const_ranges(doc)
+    doc._const_spans = None
     return graph, doc
 
 
@@ -297,6 +360,8 @@ def _read(doc: IRDocument) -> Graph:
     graph.source = gsrc
     q = net.tag_end
     n = len(text)
+    byid: dict[str, Node] = {}
+    ahead = _edges_ahead(text, q)
     while True:
         q = skip_misc(text, q)
         if q >= n:
@@ -311,9 +376,16 @@ def _read(doc: IRDocument) -> Graph:
             break
         st = start_tag(text, q)
         if st.tag == "layers" and gsrc.layers is None:
-            q = _scan_layers(doc, st, gsrc, graph)
+            q = _scan_layers(doc, st, gsrc, graph, byid, ahead)
         elif st.tag == "edges" and gsrc.edges is None:
-            q = _scan_edges(doc, st, gsrc)
+            if ahead is not None and ahead.start == q:  # the block read ahead: already parsed
+                gsrc.edges = st
+                gsrc.edges0 = ahead.edges
+                st.inner_end = ahead.close
+                q = st.end = ahead.close + len("</edges>")
+                ahead.confirmed = True
+            else:
+                q = _scan_edges(doc, st, gsrc)
         else:
             el = parse_element(text, q)
             if el.tag == "rt_info" and doc.rt_el is None:
@@ -328,7 +400,15 @@ def _read(doc: IRDocument) -> Graph:
         raise doc.error(tail, "text after the closing </net>")
     if gsrc.layers is None:
         raise doc.error(net.start, "<net> has no <layers>")
-    _connect(doc, graph, gsrc)
+    if ahead is None or not _finish_ahead(ahead, graph, gsrc, byid):
+        if ahead is not None:  # a wrong guess: start over from the edges the scan found
+            for node in graph.nodes:
+                if node.inputs:
+                    node.clear_inputs()
+                    node.source.inputs0 = ()
+        _connect(doc, graph, gsrc, byid)
+    if gsrc.edges is not None and gsrc.edge_pos is None and not gsrc.edges.empty:
+        gsrc.edges0 = None  # plain block: re-parsed from the text if ever needed
     _model_rt_info(doc, graph)
     return graph
 
@@ -362,7 +442,8 @@ def _lenient_dims(doc: IRDocument, pos: int, dims: list[str]) -> tuple[Any, ...]
                         f"<dim>{bad.strip()}</dim> is not a dimension (an integer, -1 for dynamic)") from None
 
 
-def _parse_out_block(doc: IRDocument, pos: int, ob: str) -> list[tuple[str, str | None, Any, list[str]]]:
+def _parse_out_block(doc: IRDocument, pos: int,
+                     ob: str) -> list[tuple[str, str | None, Any, list[str] | tuple[()]]]:
     """``(port id, element type, shape, names)`` of each port of a fast-path ``<output>`` block."""
     out = []
     for pa, inner in FAST_PORT.findall(ob):
@@ -374,44 +455,232 @@ def _parse_out_block(doc: IRDocument, pos: int, ob: str) -> list[tuple[str, str 
             shape = _lenient_dims(doc, pos, FAST_DIM.findall(inner))
         ns = pd.get("names")
         out.append((pd.get("id", ""), element_type_of_precision(pr) if pr is not None else None, shape,
-                    parse_names(ns) if ns else []))
+                    (parse_names(ns) if ns else None) or ()))
     return out
 
 
-def _scan_layers(doc: IRDocument, st: El, gsrc: GraphSource, graph: Graph) -> int:
-    """Scan ``<layers>`` at ``st`` (its start tag); return the offset after ``</layers>``.
+def _parse_rest(doc: IRDocument, pos: int, rest: str) -> tuple[Any, Any, Any] | None:
+    """``(input port ids, output ports, output value specs)`` of the text between a layer's FAST_HEAD and
+    ``</layer>``, or ``None`` if that text is not in the fast-path form."""
+    m = FAST_REST.fullmatch(rest)
+    if m is None:
+        return None
+    ib, ob = m.groups()
+    ids: list[str] | tuple[()] = ()
+    if ib:
+        ids = FAST_PORT_ID_FIRST.findall(ib)
+        if len(ids) != ib.count("<port"):  # some port does not start with id="...": look at each
+            ids = [dict(FAST_ATTR.findall(pa)).get("id", "") for pa, _ in FAST_PORT.findall(ib)]
+    ports = _parse_out_block(doc, pos, ob) if ob else ()
+    return ids, ports, _value_specs(ports)
 
-    This is the hot loop of loading: one regex match per layer, and the
-    decoded form of repeated substrings (``<data>`` attribute lists, port
-    blocks without names) is memoized, because big IRs repeat them a lot.
+
+def _value_specs(ports: Any) -> list[tuple[str, str | None, Any, Any]]:
+    """What :func:`build_node` takes for each output port: ``(name, dtype, shape, names)``."""
+    return [(names[0] if names else "", dt, shape, names) for _, dt, shape, names in ports]
+
+
+class _EdgesAhead:
+    """The top-level ``<edges>`` block, read before the layers (see :func:`_edges_ahead`)."""
+
+    __slots__ = ("start", "close", "edges", "pos", "into", "io_nodes", "confirmed", "broken")
+
+    def __init__(self, start: int, close: int, edges: list[tuple[str, str, str, str]]) -> None:
+        self.start = start          # offset of "<edges>"
+        self.close = close          # offset of "</edges>"
+        self.edges = edges
+        #: edges[:pos] are used up. The serializer writes the edges of each layer together, in layer
+        #: order, so the scan normally just takes the next run; at the first layer where that does
+        #: not hold, the rest is grouped by target layer id in ``into`` once.
+        self.pos = 0
+        self.into: dict[str, list[tuple[str, str, str, str]]] | None = None
+        self.io_nodes: list[Node] = []  # Parameters and Results, in file order
+        self.confirmed = False          # the scan met <edges> exactly here
+        #: a layer came before one of its producers (or has a bad edge): connecting in one pass would give
+        #: another order of uses than connecting after the scan, so :func:`_connect` does it all
+        self.broken = False
+
+    def take(self, lid: str) -> list[tuple[str, str, str, str]]:
+        """The edges into layer ``lid`` (the scan inlines the common case)."""
+        edges = self.edges
+        if self.into is None:
+            k = j = self.pos
+            while j < len(edges) and edges[j][2] == lid:
+                j += 1
+            if j > k:
+                self.pos = j
+                return edges[k:j]
+            into: dict[str, list[tuple[str, str, str, str]]] = {}
+            for tl, run in groupby(edges[k:], _TARGET):
+                got = into.get(tl)
+                if got is None:
+                    into[tl] = list(run)
+                else:
+                    got.extend(run)
+            self.into = into
+            self.pos = len(edges)
+        return self.into.pop(lid, [])
+
+    def unused(self) -> int:
+        """How many edges no layer took (edges into missing layers, or layers without inputs)."""
+        return len(self.edges) - self.pos if self.into is None else sum(map(len, self.into.values()))
+
+
+_TARGET = operator.itemgetter(2)  # the to-layer of an edge tuple
+
+
+def _edges_ahead(text: str, after: int) -> _EdgesAhead | None:
+    """Guess and parse the top-level ``<edges>`` block before the layers are scanned.
+
+    Connecting each layer right after creating it, while it and its producers
+    are still in the CPU caches, is much cheaper than a second pass over tens
+    of thousands of nodes. The top-level block is the last ``<edges>`` of the
+    document (bodies' blocks are inside layers); that is only a guess, which
+    :func:`_read` confirms when the scan meets ``<edges>`` exactly there, and
+    falls back to :func:`_connect` otherwise. Only the serializer's plain form
+    qualifies.
+    """
+    i = text.rfind("<edges>")
+    if i < after:
+        return None
+    close = text.find("</edges>", i)
+    if close < 0:
+        return None
+    edges = EDGE_FAST.findall(text, i + 7, close)
+    if text.count("<", i + 7, close) != len(edges):
+        return None
+    return _EdgesAhead(i, close, edges)
+
+
+def _wire(node: Node, ids: Any, edges: Any, byid: dict[str, Node]) -> bool:
+    """Connect ``node`` (input port ids ``ids``) from its incoming ``edges``; ``False`` if one cannot be
+    resolved (a producer not scanned yet, or a bad port: :func:`_connect` will say which)."""
+    sl: list[Value | None] = [None] * len(ids)
+    for fl, fp, _, tp in edges:
+        src = byid.get(fl)
+        if src is None:
+            return False
+        p0 = src.source.ports0
+        try:
+            # a second edge into one port: the later one wins, as in the runtime
+            sl[0 if ids[0] == tp else ids.index(tp)] = \
+                src._outputs[0 if p0 and p0[0][0] == fp else [p[0] for p in p0].index(fp)]
+        except (ValueError, IndexError):
+            return False
+    node.set_inputs(sl)
+    node.source.inputs0 = node._inputs
+    return True
+
+
+def _finish_ahead(ahead: _EdgesAhead, graph: Graph, gsrc: GraphSource, byid: dict[str, Node]) -> bool:
+    """Accept the connections made while scanning; ``False`` if the guess was wrong or anything is off
+    (the caller then disconnects everything and runs :func:`_connect`, which also explains errors)."""
+    if not ahead.confirmed or ahead.broken or ahead.unused() or len(byid) != len(graph.nodes):
+        return False
+    _graph_io(graph, gsrc, ahead.io_nodes)
+    return True
+
+
+def _graph_io(graph: Graph, gsrc: GraphSource, candidates: list[Node]) -> None:
+    """Graph inputs (Parameter outputs) and outputs (Result inputs) in file order, once nodes are connected,
+    and the load-time snapshot of the node list and of both."""
+    inputs: list[Value] = []
+    outputs: list[Value] = []
+    for node in candidates:
+        rec = node.source
+        if rec.in_ids:
+            if node.op_type == "Result" and node.inputs[0] is not None:
+                outputs.append(node.inputs[0])
+        elif rec.ports0 and node.op_type == "Parameter":
+            inputs.append(node.outputs[0])
+    graph.inputs = inputs
+    graph.outputs = outputs
+    gsrc.nodes0 = list(graph.nodes)
+    gsrc.inputs0 = list(inputs)
+    gsrc.outputs0 = list(outputs)
+
+
+#: the end of a Const's ``<data>`` attributes as the serializer writes them (values are already known to need
+#: no unescaping: FAST_HEAD matched them)
+_CONST_TAIL = re.compile(r' offset="([^"]*)" size="([^"]*)"[ \t\r\n]*')
+
+
+def _scan_layers(doc: IRDocument, st: El, gsrc: GraphSource, graph: Graph, byid: dict[str, Node],
+                 ahead: _EdgesAhead | None = None) -> int:
+    """Scan ``<layers>`` at ``st`` (its start tag) into ``graph.nodes`` and ``byid`` (layer id -> node); return
+    the offset after ``</layers>``. With ``ahead``, each layer is also connected to its producers.
+
+    This is the hot loop of loading. Per layer: one small regex for the start
+    tag and ``<data>``; then the text up to ``</layer>`` (the ports), which big
+    IRs repeat a lot, is compared in place with the previous layer of the same
+    type, else found with ``str.find`` and looked up in a memo, so it is
+    parsed once per distinct text. Decoded ``<data>`` attribute lists are
+    memoized too. Everything else (layers with comments, bodies, rt_info ...)
+    goes through the general scanner. Node and record objects are built with
+    direct slot stores, and the layer is connected to its producers at once
+    (see :func:`_edges_ahead`): at 20,000+ layers every Python-level call and
+    every extra pass over the nodes shows.
     """
     text = doc.text
     gsrc.layers = st
     if st.empty:
         gsrc.last_end = st.end
         return st.end
-    file = doc.file
     nodes: list[Node] = []
     graph.nodes = nodes
-    fm = FAST_LAYER.match
+    head = FAST_HEAD.match
+    find = text.find
     fattr = FAST_ATTR.findall
-    fport = FAST_PORT.findall
-    fpid = FAST_PORT_ID_FIRST.findall
-    count = text.count
-    rfind = text.rfind
+    const_tail = _CONST_TAIL.fullmatch
     consts = doc.consts
+    const_spans = doc._const_spans = []
+    new_rec = _new_rec
+    build = build_node
+    same = {}.setdefault
     data_memo: dict[str, dict[str, str]] = {}
-    in_memo: dict[str, list[str]] = {}
-    out_memo: dict[str, list[tuple[str, str | None, Any, list[str]]]] = {}
+    rest_memo: dict[str, tuple[Any, Any]] = {}
+    rest_get = rest_memo.get
+    last_rest: dict[str | None, tuple[str, int, tuple[Any, Any, Any]]] = {}  # by layer type
+    last_get = last_rest.get
+    startswith = text.startswith
+    wiring = ahead  # None once the read-ahead edges turn out not to fit this file
+    if ahead is not None:
+        io_nodes = ahead.io_nodes
+        a_edges = ahead.edges
+        a_n = len(a_edges)
+        a_k = 0  # ahead.pos, kept in a local while the layers follow the edges' order
     q = st.tag_end
     gap_start = q
-    line = count("\n", 0, q) + 1
-    last = q
     n = len(text)
     while True:
-        m = fm(text, q)
-        if m is None:
-            q = skip_misc(text, q)
+        m = head(text, q)
+        io = None
+        if m is not None:
+            h = m.end()
+            ws, lid, name, typ, ver, la_s, da_s = m.groups()
+            # most layers of a type have the same ports as the previous one: compare in place first
+            # (last[0] ends with "</layer>", which cannot occur earlier in it: found by str.find)
+            last = last_get(typ)
+            if last is not None and startswith(last[0], h):
+                io = last[2]
+                e = h + last[1]
+            else:
+                e = find("</layer>", h)
+                if e >= 0:
+                    rest = text[h:e]
+                    io = rest_get(rest)
+                    if io is None:
+                        io = _parse_rest(doc, m.end(1), rest)
+                        if io is not None and 'names="' not in rest:  # tensor names are unique: not worth it
+                            rest_memo[rest] = io
+                    if io is not None:
+                        last_rest[typ] = (rest + "</layer>", len(rest), io)
+        if io is None:
+            # comments or text between layers, the end of <layers>, or a layer for the general scanner
+            q2 = skip_misc(text, q)
+            if q2 != q:
+                q = q2
+                continue
             if q >= n:
                 raise ScanError(q, "unexpected end of file inside <layers>")
             if text.startswith("</", q):
@@ -421,25 +690,31 @@ def _scan_layers(doc: IRDocument, st: El, gsrc: GraphSource, graph: Graph) -> in
                 st.inner_end = q
                 st.end = et[1]
                 gsrc.last_end = gap_start
+                if wiring is not None:
+                    wiring.pos = a_k
                 return et[1]
-            m = fm(text, q)
-            if m is None:
-                line += count("\n", last, q)
-                last = q
-                el = parse_element(text, q)
-                if el.tag != "layer":
-                    q = el.end  # an unknown element among the layers: it stays in the gap text
-                    continue
-                node = _node_from_el(doc, gsrc, el, gap_start, SourcePos(file, line, q - rfind("\n", 0, q)))
-                q = el.end
-                node.graph = graph
-                nodes.append(node)
-                gap_start = q
+            el = parse_element(text, q)
+            if el.tag != "layer":
+                q = el.end  # an unknown element among the layers: it stays in the gap text
                 continue
-        ls = m.end(1)
-        line += count("\n", last, ls)
-        last = ls
-        _, lid, name, typ, ver, la_s, da_s, ib, ob = m.groups()
+            node = _node_from_el(doc, gsrc, el, gap_start)
+            q = gap_start = el.end
+            node.graph = graph
+            nodes.append(node)
+            rec = node.source
+            byid[rec.id] = node
+            if wiring is not None:
+                if node.op_type == "Parameter" or node.op_type == "Result":
+                    io_nodes.append(node)
+                if rec.in_ids:
+                    wiring.pos = a_k
+                    if _wire(node, rec.in_ids, wiring.take(rec.id), byid):
+                        a_k = wiring.pos
+                    else:
+                        wiring.broken = True
+                        wiring = None
+            continue
+        ls = q + len(ws)
         if la_s is not None:
             la = dict(fattr(la_s))
             lid = la.get("id")
@@ -448,67 +723,113 @@ def _scan_layers(doc: IRDocument, st: El, gsrc: GraphSource, graph: Graph) -> in
                 raise doc.error(ls, f"<layer> without {'id' if lid is None else 'type'} attribute")
             name = la.get("name", "")
             ver = la.get("version")
-        end = m.end()
+        # one string object per distinct type/opset instead of one per layer (memory, and GC visits)
+        typ = same(typ, typ)
+        if ver is not None:
+            ver = same(ver, ver)
         if da_s is not None:
             attrs = data_memo.get(da_s)
             if attrs is None:
-                attrs = dict(fattr(da_s))
-                if typ != "Const":  # Const offsets are unique: not worth remembering
-                    data_memo[da_s] = attrs
-            node = Node(typ, name, (), 0, attrs, version=ver, pos=SourcePos(file, line, ls - rfind("\n", 0, ls)))
+                # a Const's offset is unique, the rest (element type, shape) repeats: decode and remember
+                # only that part, the two numbers come from one small regex (and the keys are shared)
+                k = da_s.find(' offset="')
+                t = const_tail(da_s, k) if k >= 0 else None
+                if t is not None:
+                    key = da_s[:k]
+                    attrs = data_memo.get(key)
+                    if attrs is None:
+                        attrs = data_memo[key] = dict(fattr(key))
+                    attrs = attrs.copy()
+                    attrs["offset"], attrs["size"] = span = t.groups()
+                    if typ == "Const":
+                        const_spans.append(span)
+                else:
+                    attrs = dict(fattr(da_s))
+                    if typ != "Const":
+                        data_memo[da_s] = attrs
         else:
             attrs = None
-            node = Node(typ, name, version=ver, pos=SourcePos(file, line, ls - rfind("\n", 0, ls)))
-        if ib:
-            ids = in_memo.get(ib)
-            if ids is None:
-                ids = fpid(ib)
-                if len(ids) != ib.count("<port"):
-                    ids = [dict(fattr(pa)).get("id", "") for pa, _ in fport(ib)]
-                in_memo[ib] = ids
-        else:
-            ids = ()
-        if ob:
-            ports = out_memo.get(ob)
-            if ports is None:
-                ports = _parse_out_block(doc, ls, ob)
-                if 'names="' not in ob:
-                    out_memo[ob] = ports
-            if typ == "Parameter":
-                ports = [(pid, *_param_override(doc, ls, node, shape, dt)[::-1], names)
-                         for pid, dt, shape, names in ports]
-            for pid, dt, shape, names in ports:
-                node.append_output(Value(names[0] if names else "", dtype=dt, shape=shape, names=names))
-        else:
-            ports = ()
-        rec = _new_rec(LayerSource)
-        rec.__dict__ = {"doc": doc, "gsrc": gsrc, "id": lid, "start": ls, "end": end, "gap_start": gap_start,
-                        "type0": typ, "name0": name, "version0": ver, "attrs0": attrs, "in_ids": ids,
-                        "ports0": ports}
-        node.source = rec
-        if typ == "Const":
-            consts.append(node)
-        node.graph = graph
+        ids, ports, specs = io
+        if typ == "Parameter" and ports:
+            ports = [(pid, *_param_override(doc, ls, name, attrs, shape, dt)[::-1], names)
+                     for pid, dt, shape, names in ports]
+            specs = _value_specs(ports)
+        # every slot of the record, assigned directly: this runs once per layer
+        rec = new_rec(LayerSource)
+        rec.doc = doc
+        rec.gsrc = gsrc
+        rec.id = lid
+        rec.start = ls
+        rec.end = q = e + 8  # len("</layer>")
+        rec.gap_start = gap_start
+        rec.type0 = typ
+        rec.name0 = name
+        rec.version0 = ver
+        rec.attrs0 = attrs
+        rec.in_ids = ids
+        rec.ports0 = ports
+        rec.inputs0 = ()
+        rec.pm0 = rec.be0 = rec._el = None
+        node = build(typ, name, attrs.copy() if attrs else {}, ver, specs, rec, graph)
         nodes.append(node)
-        q = gap_start = end
+        byid[lid] = node
+        if typ == "Const":  # (one with inputs, which no IR has, leaves its edges unused: _connect does it)
+            consts.append(node)
+        elif wiring is not None:
+            if typ == "Parameter" or typ == "Result":
+                io_nodes.append(node)
+            if ids:
+                # _wire and wiring.take inlined for the common case: this layer's edges come next, and
+                # every producer is already there
+                if a_k < a_n and a_edges[a_k][2] == lid:
+                    j = a_k + 1
+                    while j < a_n and a_edges[j][2] == lid:
+                        j += 1
+                    es = a_edges[a_k:j]
+                    a_k = j
+                else:
+                    wiring.pos = a_k
+                    es = wiring.take(lid)
+                    a_k = wiring.pos
+                sl = [None] * len(ids)
+                for fl, fp, _, tp in es:
+                    src = byid.get(fl)
+                    if src is None:  # a producer later in the file (or a missing one)
+                        wiring.broken = True
+                        wiring = None
+                        break
+                    p0 = src.source.ports0
+                    try:
+                        # a second edge into one port: the later one wins, as in the runtime
+                        sl[0 if ids[0] == tp else ids.index(tp)] = \
+                            src._outputs[0 if p0 and p0[0][0] == fp else [p[0] for p in p0].index(fp)]
+                    except (ValueError, IndexError):
+                        wiring.broken = True
+                        wiring = None
+                        break
+                else:
+                    node.set_inputs(sl)
+                    rec.inputs0 = node._inputs
+        gap_start = q
 
 
-def _param_override(doc: IRDocument, pos: int, node: Node, shape: Any, dt: str | None) -> tuple[Any, str | None]:
+def _param_override(doc: IRDocument, pos: int, name: str, attrs: dict[str, str] | None, shape: Any,
+                    dt: str | None) -> tuple[Any, str | None]:
     """A Parameter's type and shape come from ``<data>`` (port dims cannot express bounds or ``...``)."""
-    a = node.attrs
+    a = attrs or {}
     s = a.get("shape")
     if s is not None:
         try:
             shape = parse_shape(s)
         except ValueError:
-            raise doc.error(pos, f"Parameter {node.name!r}: cannot parse shape {s!r}") from None
+            raise doc.error(pos, f"Parameter {name!r}: cannot parse shape {s!r}") from None
     et = a.get("element_type")
     if et:
         dt = et
     return shape, dt
 
 
-def _node_from_el(doc: IRDocument, gsrc: GraphSource, el: El, gap_start: int, pos: SourcePos) -> Node:
+def _node_from_el(doc: IRDocument, gsrc: GraphSource, el: El, gap_start: int) -> Node:
     """The general (slow) path: a layer from its element tree (bodies, rt_info, comments, entities ...)."""
     la = el.attrs
     lid = la.get("id")
@@ -521,7 +842,6 @@ def _node_from_el(doc: IRDocument, gsrc: GraphSource, el: El, gap_start: int, po
     ver = la.get("version")
     rec.type0, rec.name0, rec.version0 = typ, name, ver
     node = Node(typ, name, version=ver)
-    node.pos = pos
     node.source = rec
     data = el.find("data")
     if data is not None:
@@ -541,9 +861,9 @@ def _node_from_el(doc: IRDocument, gsrc: GraphSource, el: El, gap_start: int, po
             except ValueError:
                 shape = _lenient_dims(doc, p.start, [d.text() for d in p.elements("dim")])
             ns = p.attrs.get("names")
-            names = parse_names(ns) if ns else []
+            names = (parse_names(ns) if ns else None) or ()
             if typ == "Parameter":
-                shape, dt = _param_override(doc, el.start, node, shape, dt)
+                shape, dt = _param_override(doc, el.start, name, node.attrs, shape, dt)
             node.append_output(Value(names[0] if names else "", dtype=dt, shape=shape, names=names))
             ports0.append((p.attrs.get("id", ""), dt, shape, names))
         rec.ports0 = ports0
@@ -574,8 +894,7 @@ def _graph_from_el(doc: IRDocument, body: El, parent: Node) -> Graph:
     nodes: list[Node] = []
     gap = layers.inner_start
     for c in layers.elements("layer"):
-        line, col = line_col(doc.text, c.start)
-        node = _node_from_el(doc, gsrc, c, gap, SourcePos(doc.file, line, col))
+        node = _node_from_el(doc, gsrc, c, gap)
         node.graph = g
         nodes.append(node)
         gap = c.end
@@ -633,52 +952,52 @@ def _edge_offset(doc: IRDocument, gsrc: GraphSource, k: int) -> int | None:
     return doc.text.rfind("<", 0, i) if i >= 0 else e.start
 
 
-def _connect(doc: IRDocument, graph: Graph, gsrc: GraphSource) -> None:
-    """Turn edges into node inputs (by input-port position) and fill graph inputs/outputs."""
-    byid: dict[str, Node] = {}
-    for node in graph.nodes:
-        rec: LayerSource = node.source
-        lid = rec.id
-        if lid in byid:
-            raise doc.error(rec.start, f"duplicate layer id {lid} (layers {byid[lid].name!r} and {node.name!r})")
-        byid[lid] = node
-    # per target layer: the source value of each input port, by position
-    slots: dict[str, list[Value | None]] = {}
+def _connect(doc: IRDocument, graph: Graph, gsrc: GraphSource, byid: dict[str, Node] | None = None) -> None:
+    """Turn edges into node inputs (by input-port position) and fill graph inputs/outputs.
+
+    ``byid`` maps layer ids to nodes if the caller built it while scanning (one pass less).
+    """
+    nodes = graph.nodes
+    if byid is None:
+        byid = {n.source.id: n for n in nodes}
+    if len(byid) != len(nodes):
+        _duplicate_id(doc, nodes)
+    # per target layer: the source value of each input port, by position, and the port ids
+    slots: dict[str, tuple[list[Value | None], Any]] = {}
     get = slots.get
     try:
         for fl, fp, tl, tp in gsrc.edges0:
             src = byid[fl]
             p0 = src.source.ports0
-            v = src.outputs[0 if p0[0][0] == fp else [p[0] for p in p0].index(fp)]
-            in_ids = byid[tl].source.in_ids
-            sl = get(tl)
-            if sl is None:
-                sl = slots[tl] = [None] * len(in_ids)
+            v = src._outputs[0 if p0[0][0] == fp else [p[0] for p in p0].index(fp)]
+            got = get(tl)
+            if got is None:
+                in_ids = byid[tl].source.in_ids
+                sl = [None] * len(in_ids)
+                slots[tl] = (sl, in_ids)
+            else:
+                sl, in_ids = got
             # a second edge into one port: the later one wins, as in the runtime
             sl[0 if in_ids[0] == tp else in_ids.index(tp)] = v
     except (KeyError, ValueError, IndexError):
         raise _edge_error(doc, gsrc, {k: n.source for k, n in byid.items()}) from None
-    inputs: list[Value] = []
-    outputs: list[Value] = []
-    for node in graph.nodes:
+    for node in nodes:
         rec = node.source
         if rec.in_ids:
-            sl = get(rec.id)
-            if sl is None:
-                sl = [None] * len(rec.in_ids)
-            append = node.append_input
-            for v in sl:
-                append(v)
-            rec.inputs0 = node.inputs
-            if sl[0] is not None and node.op_type == "Result":
-                outputs.append(sl[0])
-        elif rec.ports0 and node.op_type == "Parameter":
-            inputs.append(node.outputs[0])
-    graph.inputs = inputs
-    graph.outputs = outputs
-    gsrc.nodes0 = list(graph.nodes)
-    gsrc.inputs0 = list(inputs)
-    gsrc.outputs0 = list(outputs)
+            got = get(rec.id)
+            node.set_inputs(got[0] if got is not None else [None] * len(rec.in_ids))
+            rec.inputs0 = node._inputs  # the node's own (immutable) tuple: snapshot for free
+    _graph_io(graph, gsrc, nodes)
+
+
+def _duplicate_id(doc: IRDocument, nodes: list[Node]) -> None:
+    byid: dict[str, Node] = {}
+    for node in nodes:
+        rec: LayerSource = node.source
+        lid = rec.id
+        if lid in byid:
+            raise doc.error(rec.start, f"duplicate layer id {lid} (layers {byid[lid].name!r} and {node.name!r})")
+        byid[lid] = node
 
 
 def _edge_error(doc: IRDocument, gsrc: GraphSource, byid: dict[str, LayerSource]) -> ModelfileError:
@@ -813,7 +1132,19 @@ def _model_rt_info(doc: IRDocument, graph: Graph) -> None:
 
 
 def _check_const_ranges(doc: IRDocument) -> None:
+    """Every Const lies inside the ``.bin``; the first that does not is reported."""
     size = doc.weights.size or 0
+    spans = doc._const_spans
+    doc._const_spans = None
+    if spans is not None and len(spans) == len(doc.consts):
+        # the scan kept the (offset, size) strings of every Const: check them all in C loops
+        try:
+            offs, sizes = (list(map(int, col)) for col in zip(*spans)) if spans else ([], [])
+        except ValueError:
+            pass
+        else:
+            if not offs or (min(offs) >= 0 and min(sizes) >= 0 and max(map(operator.add, offs, sizes)) <= size):
+                return
     for node in doc.consts:
         a = node.attrs
         try:

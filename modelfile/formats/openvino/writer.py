@@ -126,16 +126,28 @@ _SAME, _CONTENT, _WIRING = 0, 1, 2
 
 
 def _touched(node: Node, rec: LayerSource, ctx: _Ctx) -> int:
-    """``_SAME``, ``_CONTENT`` (text differs) or ``_WIRING`` (inputs/outputs are other values: edges differ)."""
-    outs = node.outputs
-    if len(outs) != len(rec.ports0):
+    """``_SAME``, ``_CONTENT`` (text differs) or ``_WIRING`` (inputs/outputs are other values: edges differ).
+
+    Runs once per node on every save: cheap identity checks come first (an
+    untouched node still holds the very objects the reader gave it).
+    """
+    outs = node._outputs  # slots, not the properties: see Node (this runs for every node on every save)
+    p0 = rec.ports0
+    if len(outs) != len(p0):
         return _WIRING
-    if node.inputs != rec.inputs0:
+    ins = node._inputs
+    if ins is not rec.inputs0 and ins != rec.inputs0:
         return _WIRING
     changed = False
     # consumers of a value whose type/shape/names changed are re-rendered too (input dims, output_names)
-    for v, (_, dt, shape, names) in zip(outs, rec.ports0):
-        if v.names != names or v.dtype != dt or v.shape != shape or v.name != (names[0] if names else ""):
+    i = 0
+    for v in outs:
+        _, dt, shape, names = p0[i]
+        i += 1
+        vn = v.names
+        # no names may be () or [] on either side: both mean the same
+        if (vn is not names and vn != names and (vn or names)) or (v.dtype is not dt and v.dtype != dt) \
+                or (v.shape is not shape and v.shape != shape) or v.name != (names[0] if names else ""):
             ctx.changed_values[v] = v
             changed = True
     if changed:
@@ -148,7 +160,8 @@ def _touched(node: Node, rec: LayerSource, ctx: _Ctx) -> int:
             return _CONTENT
     elif node.attrs != a0:
         return _CONTENT
-    if rec.pm0 is not None or rec.be0 is not None or "ir_port_map" in node.meta or "ir_back_edges" in node.meta:
+    meta = node._meta
+    if rec.pm0 is not None or rec.be0 is not None or (meta and ("ir_port_map" in meta or "ir_back_edges" in meta)):
         from .reader import _be_snapshot, _pm_snapshot
         if _pm_snapshot(node) != rec.pm0 or _be_snapshot(node) != rec.be0:
             return _CONTENT
@@ -181,10 +194,11 @@ def _analyze(graph: Graph, ctx: _Ctx) -> _Plan:
     plan = _Plan(graph, gsrc)
     ctx.plans[graph] = plan
     emit = _order_params(list(graph.nodes), graph.inputs)
-    if len(set(emit)) != len(emit):
-        raise ModelfileError(f"graph {graph.name!r} lists a node twice")
     plan.emit = emit
     plan.structure_changed = gsrc is None or emit != gsrc.nodes0
+    # the node list at load has no duplicates: only a changed one needs the (set-building) check
+    if plan.structure_changed and len(set(emit)) != len(emit):
+        raise ModelfileError(f"graph {graph.name!r} lists a node twice")
     touched = plan.touched
     any_body = False
     touch_all = ctx.touch_all
@@ -202,9 +216,10 @@ def _analyze(graph: Graph, ctx: _Ctx) -> _Plan:
                 touched.add(node)
                 if t == _WIRING:
                     plan.rewired = True
-        if node.meta and node.meta.get("ir_data") is not None:
+        # the slots, not the properties, which would create empty dicts (see Node)
+        if node._meta and node._meta.get("ir_data") is not None:
             ctx.any_data = True
-        if node.subgraphs:
+        if node._subgraphs:
             bp = {role: _analyze(sub, ctx) for role, sub in node.subgraphs.items()}
             plan.bodies[node] = bp
             if any(b.any for b in bp.values()):

@@ -3,9 +3,10 @@
 Why not build an lxml tree and walk it: on a 20,000-layer IR, lxml's parse
 alone costs about a third of ``read_model``'s time and walking ~200k element
 proxies from Python costs more again. IR files are machine written in a very
-regular shape, so the reader matches each ``<layer>`` with one compiled regex
-(:data:`FAST_LAYER`, a strict subset of XML: double-quoted attributes, no
-entity references, no comments inside) and falls back to :func:`parse_element`,
+regular shape, so the reader matches each ``<layer>`` with compiled regexes
+(:data:`FAST_HEAD` and :data:`FAST_REST`, together a strict subset of XML:
+double-quoted attributes, no entity references, no comments inside; the writer
+re-reads such a layer with the equivalent :data:`FAST_LAYER`) and falls back to :func:`parse_element`,
 a small complete XML element scanner, for everything else (bodies, rt_info,
 comments, single quotes, entities ...). Both keep character offsets into the
 original text, which is what makes byte-exact splicing in the writer possible.
@@ -21,7 +22,7 @@ from __future__ import annotations
 import re
 
 __all__ = [
-    "EDGE_FAST", "El", "FAST_LAYER", "Misc", "fast_tag_span", "ScanError", "attr_unescape",
+    "EDGE_FAST", "El", "FAST_HEAD", "FAST_LAYER", "FAST_REST", "Misc", "fast_tag_span", "ScanError", "attr_unescape",
     "escape_attr", "escape_text", "line_col", "parse_element", "skip_misc", "text_unescape",
 ]
 
@@ -58,6 +59,30 @@ FAST_LAYER = re.compile(
     r'</layer>')
 
 
+# The loader's per-layer scan is split in two so that repeated text is only matched once:
+# FAST_HEAD matches the start tag and ``<data>`` (unique per layer: id, name, Const offsets); the rest up
+# to ``</layer>`` (the ports) is compared with the previous layer of the same type or found with str.find,
+# and validated with FAST_REST only the first time that exact text is seen (a big IR has a handful of
+# distinct port blocks without tensor names).
+# Together they accept a subset of FAST_LAYER (XML whitespace and ASCII attribute names only, so the
+# common case avoids Unicode class lookups); anything else goes to the general scanner.
+_W = r'[ \t\r\n]'
+_A_ASCII = r'(?:' + _W + r'++[A-Za-z_:][A-Za-z0-9_.:\-]*+="[^"<&\t\n\r]*+")*+' + _W + r'*+'
+#: groups: 1 leading whitespace; 2-5 id, name, type, version when the start tag has exactly those in the
+#: serializer's order, else 6 the attribute list; 7 the ``<data>`` attributes
+FAST_HEAD = re.compile(
+    r'(' + _W + r'*+)<layer(?: id=' + _V + r' name=' + _V + r' type=' + _V + r' version=' + _V + _W + r'*+'
+    r'|(' + _A_ASCII + r'))>' + _W + r'*+'
+    r'(?:<data(' + _A_ASCII + r')(?:/>|>' + _W + r'*+</data>)' + _W + r'*+)?')
+#: what follows FAST_HEAD up to ``</layer>`` (use with fullmatch): groups 1 the ``<input>`` ports,
+#: 2 the ``<output>`` ports
+FAST_REST = re.compile(
+    r'(?:' + _RT + r'\s*)?'
+    r'(?:<input>((?:\s*+' + _PORT + r')*+)\s*</input>\s*+|<input\s*/>\s*)?'
+    r'(?:<output>((?:\s*+' + _PORT + r')*+)\s*</output>\s*+|<output\s*/>\s*)?'
+    r'(?:' + _RT + r'\s*)?')
+
+
 def fast_tag_span(m: "re.Match[str]") -> tuple[int, int]:
     """Offsets of the attribute list of a :data:`FAST_LAYER` match's start tag (after ``<layer``)."""
     start = m.end(1) + len("<layer")
@@ -71,7 +96,9 @@ FAST_PORT = re.compile(r'<port(' + _A + r')(?:/>|>(.*?)</port>)', re.S)
 FAST_PORT_ID_FIRST = re.compile(r'<port id="([^"]*)"')
 FAST_DIM = re.compile(r'<dim>([^<]*)</dim>')
 #: one edge as the serializer writes it (a block is "fast" when every '<' in it starts such an edge)
-EDGE_FAST = re.compile(r'<edge from-layer="(\d+)" from-port="(\d+)" to-layer="(\d+)" to-port="(\d+)"\s*/>')
+#: (ASCII classes: the Unicode ones cost a table lookup per character)
+EDGE_FAST = re.compile(r'<edge from-layer="([0-9]++)" from-port="([0-9]++)" to-layer="([0-9]++)" to-port="([0-9]++)"'
+                       r'[ \t\r\n]*+/>')
 
 # ---- general scanner ---------------------------------------------------------------------------
 _TOKEN = re.compile(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
@@ -188,5 +187,3 @@ def make_state(
     run_edit(model, lambda m: _make_state(m, mapping or None), output=out, in_place=in_place, dry_run=dry_run,
              diff=diff, as_json=as_json)
 
-
-_ = Path

@@ -17,10 +17,9 @@ import numpy as np
 from ..errors import ModelfileError
 from ..graph import Node, Value, fresh_name
 from ..model import Model
-from ..mo_input import InputSpec, OutputSpec, Shape, value_shape
+from ..mo_input import InputSpec, OutputSpec, value_shape
 from .locate import Place, locate
 from .report import Report
-from .reshape import shape_list
 
 __all__ = ["cut", "freeze", "format_ops", "value_array"]
 
@@ -68,8 +67,6 @@ def value_array(spec: InputSpec, dtype: str | None, known_shape: list[int | None
     return arr.reshape(shape)
 
 
-def _spec_shape(spec: InputSpec) -> Shape | None:
-    return spec.shape
 
 
 def _is_existing_input(place: Place, ops: ModuleType) -> bool:
@@ -101,10 +98,10 @@ def cut(model: Model, inputs: list[InputSpec] | None = None, outputs: list[Outpu
                 assert v is not None and v.producer is not None
                 if spec.value is not None:
                     arr = value_array(spec, ops.value_dtype(v), ops.value_shape(v))
-                    report.changes += [_c(*c) for c in ops.freeze_input(model, v.producer, arr)]
+                    report.extend_changes(ops.freeze_input(model, v.producer, arr))
                     continue
                 if spec.shape is not None or spec.dtype is not None:
-                    report.changes += [_c(*c) for c in ops.set_input(model, v.producer, _spec_shape(spec), spec.dtype)]
+                    report.extend_changes(ops.set_input(model, v.producer, spec.shape, spec.dtype))
                 order.append(v)
                 continue
             # an inner place: its producer side is replaced
@@ -118,7 +115,7 @@ def cut(model: Model, inputs: list[InputSpec] | None = None, outputs: list[Outpu
                 new = ops.new_constant(model, name, arr, like=old)
                 report.add("freeze-tensor", place.label, after=_short(arr), detail="new constant replaces its producer side")
             else:
-                shape: Any = _spec_shape(spec) or ops.value_shape(old)
+                shape: Any = spec.shape or ops.value_shape(old)
                 if place.value is not None:
                     # the new input takes over the tensor's name (mo does the same); the old
                     # tensor keeps living only if its producer is still needed elsewhere
@@ -144,14 +141,14 @@ def cut(model: Model, inputs: list[InputSpec] | None = None, outputs: list[Outpu
                 else:
                     assert place.value is not None
                     vals.append(place.value)
-        report.changes += [_c(*c) for c in ops.set_outputs(model, vals)]
+        report.extend_changes(ops.set_outputs(model, vals))
     # keep the inputs in the order the items gave, then the others
     if order:
-        report.changes += [_c(*c) for c in ops.order_inputs(model, order)]
+        report.extend_changes(ops.order_inputs(model, order))
     removed = prune(model)
     for n in removed:
         report.add("remove-layer", n.name, before=n.op_type)
-    report.changes += [_c(*c) for c in ops.finish(model)]
+    report.extend_changes(ops.finish(model))
     return report
 
 
@@ -193,12 +190,3 @@ def _short(arr: np.ndarray) -> str:
     flat = arr.reshape(-1)
     body = ",".join(str(x) for x in flat[:8].tolist()) + ("..." if flat.size > 8 else "")
     return f"{arr.dtype}{list(arr.shape)} [{body}]"
-
-
-def _c(kind: str, target: str, before: Any = None, after: Any = None, detail: str = "") -> Any:
-    from .report import Change
-
-    return Change(kind, target, before, after, detail)
-
-
-_ = shape_list

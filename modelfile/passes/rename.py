@@ -47,8 +47,7 @@ def rename(model: Model, mapping: dict[str, str]) -> Report:
         if model.format == "openvino":
             from ..formats.openvino import edit as ov_edit
 
-            for change in ov_edit.rename_tensor(model, v, old, new):
-                report.add(*change)
+            report.extend_changes(ov_edit.rename_tensor(model, v, old, new))
         else:
             v.name = new
             report.add("rename-blob", old, old, new,

@@ -37,6 +37,11 @@ class Report:
         self.changes.append(c)
         return c
 
+    def extend_changes(self, changes: list[tuple[Any, ...]]) -> None:
+        """Record changes given as ``(kind, target, before, after, detail)`` tuples (format edit ops return these)."""
+        for c in changes:
+            self.add(*c)
+
     def extend(self, other: "Report") -> None:
         """Append another report's changes and notes."""
         self.changes.extend(other.changes)

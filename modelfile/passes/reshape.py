@@ -4,16 +4,11 @@ from __future__ import annotations
 
 from ..errors import ModelfileError
 from ..model import Model
-from ..mo_input import InputSpec, Shape
+from ..mo_input import InputSpec
 from .locate import locate
 from .report import Report
 
-__all__ = ["reshape", "shape_list"]
-
-
-def shape_list(shape: Shape) -> list[int | None]:
-    """Static dims as ints, dynamic ones as None."""
-    return [d.min if d.is_static else None for d in shape.dims]
+__all__ = ["reshape"]
 
 
 def reshape(model: Model, specs: list[InputSpec]) -> Report:

@@ -329,7 +329,7 @@ def add_sherpa_meta(graph: Graph, meta: SherpaMeta, *, replace: bool = False, fo
     if exact:
         old = exact[0]
         same = (len(exact) == 1 and not old.inputs and not old.outputs
-                and _decoded(old) == _decoded(new))
+                and meta_from_node(old) == meta_from_node(new))
         if same and not near:
             report.notes.append(f"{META_TYPE} {META_NAME} already present with the same values; nothing to do")
             return report
@@ -360,10 +360,6 @@ def add_sherpa_meta(graph: Graph, meta: SherpaMeta, *, replace: bool = False, fo
     report.add("add-layer", f"{META_TYPE} {META_NAME}", after=_params_text(new),
                detail=f"family {meta.family}; layer count +1, blob count unchanged, .bin untouched")
     return report
-
-
-def _decoded(node: Node) -> dict[int, Any]:
-    return meta_from_node(node)
 
 
 def _params_text(node: Node) -> str:

@@ -11,7 +11,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from ...graph import Graph, Node
+from ...graph import Graph, Node, fresh_name
 from .params import Param
 from .reader import LineSource, NcnnDocument, signature
 
@@ -151,22 +151,14 @@ def _fresh_names(graph: Graph) -> None:
     nodes = graph.nodes
     if all(n.name for n in nodes) and all(v.name for n in nodes for v in n.outputs):
         return
-    taken_layers = {n.name for n in nodes}
-    taken_blobs = {v.name for v in graph.values()}
-    k = 0
+    taken_layers = graph.layer_names()
+    taken_blobs = graph.tensor_names()
     for n in nodes:
         if not n.name:
-            base = n.op_type.split(".")[-1].lower()
-            while f"{base}_{k}" in taken_layers:
-                k += 1
-            n.name = f"{base}_{k}"
-            taken_layers.add(n.name)
+            n.name = fresh_name(n.op_type.split(".")[-1].lower(), taken_layers)
         for v in n.outputs:
             if not v.name:
-                while f"blob_{k}" in taken_blobs:
-                    k += 1
-                v.name = f"blob_{k}"
-                taken_blobs.add(v.name)
+                v.name = fresh_name("blob", taken_blobs)
 
 
 def to_text(graph: Graph, style: Style | None = None, *, reformat: bool = False) -> str:

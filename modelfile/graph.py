@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-__all__ = ["Graph", "Node", "SourcePos", "Usage", "Value", "build_node", "fresh_name"]
+__all__ = ["Graph", "Node", "NodeList", "SourcePos", "Usage", "Value", "build_node", "fresh_name"]
 
 
 def fresh_name(base: str, taken: set[str]) -> str:
@@ -452,37 +452,179 @@ def build_node(
     return node
 
 
+class NodeList:
+    """The nodes of a graph in file order: O(1) append, membership and removal, batch removal.
+
+    Iteration, ``len``, ``in`` and indexing behave like a list (indexing builds
+    an index once per change, so it is cheap in loops that do not edit).
+    Every change goes through the owning :class:`Graph`'s methods or through
+    this container, which keep ``node.graph`` consistent.
+    """
+
+    __slots__ = ("_d", "_list", "_graph")
+
+    def __init__(self, graph: "Graph", nodes: Iterable[Node] = ()) -> None:
+        self._graph = graph
+        self._d: dict[Node, None] = {}
+        self._list: list[Node] | None = None
+        self.extend(nodes)
+
+    # -- reading -----------------------------------------------------------
+    def __iter__(self) -> Iterator[Node]:
+        return iter(self._d)
+
+    def __reversed__(self) -> Iterator[Node]:
+        return reversed(self._d)  # type: ignore[call-overload]
+
+    def __len__(self) -> int:
+        return len(self._d)
+
+    def __bool__(self) -> bool:
+        return bool(self._d)
+
+    def __contains__(self, node: object) -> bool:
+        return node in self._d
+
+    def _as_list(self) -> list[Node]:
+        lst = self._list
+        if lst is None:
+            lst = self._list = list(self._d)
+        return lst
+
+    def __getitem__(self, index: Any) -> Any:
+        return self._as_list()[index]
+
+    def index(self, node: Node) -> int:
+        """Position of ``node`` (a ValueError when it is not in the graph)."""
+        if node not in self._d:
+            raise ValueError(f"{node!r} is not in the graph")
+        return self._as_list().index(node)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, NodeList):
+            return list(self._d) == list(other._d)
+        if isinstance(other, list):
+            return list(self._d) == other
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"NodeList({len(self._d)} nodes)"
+
+    # -- editing -----------------------------------------------------------
+    def _adopt(self, node: Node) -> None:
+        if node in self._d:
+            raise ValueError(f"node {node.name!r} is already in this graph")
+        node.graph = self._graph
+
+    def append(self, node: Node) -> None:
+        """Add ``node`` at the end."""
+        self._adopt(node)
+        self._d[node] = None
+        self._list = None
+
+    def extend(self, nodes: Iterable[Node]) -> None:
+        """Add ``nodes`` at the end, in order."""
+        d = self._d
+        g = self._graph
+        for n in nodes:
+            if n in d:
+                raise ValueError(f"node {n.name!r} is already in this graph")
+            n.graph = g
+            d[n] = None
+        self._list = None
+
+    def insert(self, index: int, node: Node) -> None:
+        """Insert ``node`` before position ``index`` (list semantics); O(n)."""
+        self.insert_many(index, [node])
+
+    def insert_many(self, index: int, nodes: Sequence[Node]) -> None:
+        """Insert ``nodes`` (in order) before position ``index``; one O(n) rebuild for the batch."""
+        for n in nodes:
+            self._adopt(n)
+        order = self._as_list()
+        if index < 0:
+            index = max(0, len(order) + index)
+        new = order[:index] + list(nodes) + order[index:]
+        self._d = dict.fromkeys(new)
+        self._list = None
+
+    def replace_all(self, nodes: Iterable[Node]) -> None:
+        """Make ``nodes`` the whole list (readers, reordering)."""
+        g = self._graph
+        new: dict[Node, None] = {}
+        for n in nodes:
+            n.graph = g
+            new[n] = None
+        for old in self._d:
+            if old not in new and old.graph is g:
+                old.graph = None
+        self._d = new
+        self._list = None
+
+    def swap(self, old: Node, new: Node) -> None:
+        """Put ``new`` at ``old``'s position and drop ``old`` (no rewiring: see :meth:`Graph.replace`)."""
+        if old not in self._d:
+            raise ValueError(f"{old!r} is not in the graph")
+        if new in self._d:
+            raise ValueError(f"node {new.name!r} is already in this graph")
+        new.graph = self._graph
+        self._d = {(new if n is old else n): None for n in self._d}
+        old.graph = None
+        self._list = None
+
+    def discard_many(self, nodes: Iterable[Node]) -> None:
+        """Remove ``nodes`` from the list (no rewiring); O(len(nodes))."""
+        d = self._d
+        for n in nodes:
+            if n in d:
+                del d[n]
+                n.graph = None
+        self._list = None
+
+
 class Graph:
-    """An ordered list of nodes plus graph inputs/outputs.
+    """An ordered collection of nodes plus graph inputs/outputs.
 
     ``nodes`` order is file order (ncnn layer order / IR layer order) and is
     what writers emit. ``inputs`` are the values fed from outside (ncnn: tops
     of ``Input`` layers; OpenVINO: Parameter outputs); ``outputs`` are the
-    values the graph exposes (OpenVINO: Result inputs; ncnn: computed, see
-    :meth:`dangling_values`).
+    values the model exposes, for both formats (OpenVINO: Result inputs; ncnn:
+    the blobs nothing consumes when it was read, or what ``cut --output`` chose).
+    Removing nodes drops their values from ``inputs`` and ``outputs``.
     """
 
-    __slots__ = ("name", "nodes", "inputs", "outputs", "meta", "source", "parent")
+    __slots__ = ("name", "_nodes", "inputs", "outputs", "meta", "source", "parent")
 
     def __init__(self, name: str = "") -> None:
         self.name = name
-        self.nodes: list[Node] = []
+        self._nodes = NodeList(self)
         self.inputs: list[Value] = []
         self.outputs: list[Value] = []
         self.meta: dict[str, Any] = {}
         self.source: Any = None
         self.parent: Node | None = None
 
+    @property
+    def nodes(self) -> NodeList:
+        """The nodes in file order (see :class:`NodeList`)."""
+        return self._nodes
+
+    @nodes.setter
+    def nodes(self, nodes: Iterable[Node]) -> None:
+        self._nodes.replace_all(nodes)
+
     def __iter__(self) -> Iterator[Node]:
-        return iter(self.nodes)
+        return iter(self._nodes)
 
     def __len__(self) -> int:
-        return len(self.nodes)
+        return len(self._nodes)
 
     # -- lookup ----------------------------------------------------------
     def find_node(self, name: str) -> Node | None:
         """First node with this name (ncnn semantics), or ``None``."""
-        for n in self.nodes:
+        for n in self._nodes:
             if n.name == name:
                 return n
         return None
@@ -490,14 +632,14 @@ class Graph:
     def find_nodes(self, *, op_type: str | None = None, name: str | None = None) -> list[Node]:
         """All nodes matching the given type and/or name."""
         return [
-            n for n in self.nodes
+            n for n in self._nodes
             if (op_type is None or n.op_type == op_type) and (name is None or n.name == name)
         ]
 
     def values(self) -> list[Value]:
         """Every value reachable from the node list, in first-appearance order."""
         seen: dict[int, Value] = {}
-        for n in self.nodes:
+        for n in self._nodes:
             for v in n._inputs:
                 if v is not None:
                     seen.setdefault(id(v), v)
@@ -509,7 +651,7 @@ class Graph:
 
     def layer_names(self) -> set[str]:
         """Names of all nodes."""
-        return {n.name for n in self.nodes}
+        return {n.name for n in self._nodes}
 
     def tensor_names(self, *, exclude: Value | None = None) -> set[str]:
         """Primary and tensor names of all values (except ``exclude``)."""
@@ -521,84 +663,108 @@ class Graph:
         return out
 
     def find_values(self, name: str) -> list[Value]:
-        """Values whose primary name or any tensor name equals ``name``."""
+        """Values whose primary name or any tensor name equals ``name`` (distinct, graph order)."""
         return [v for v in self.values() if v.name == name or name in v.names]
 
     def dangling_values(self) -> list[Value]:
         """Values that some node produces and nothing uses (ncnn's net outputs)."""
-        return [v for n in self.nodes for v in n._outputs if v._use0 is None]
+        return [v for n in self._nodes for v in n._outputs if v._use0 is None]
 
     # -- editing ---------------------------------------------------------
     def insert(self, index: int, node: Node) -> Node:
         """Insert ``node`` at position ``index`` of the node list."""
-        node.graph = self
-        self.nodes.insert(index, node)
+        self._nodes.insert(index, node)
+        return node
+
+    def insert_before(self, anchor: Node, node: Node) -> Node:
+        """Insert ``node`` right before ``anchor``."""
+        self._nodes.insert(self._nodes.index(anchor), node)
+        return node
+
+    def insert_after(self, anchor: Node, node: Node) -> Node:
+        """Insert ``node`` right after ``anchor``."""
+        self._nodes.insert(self._nodes.index(anchor) + 1, node)
         return node
 
     def append(self, node: Node) -> Node:
         """Append ``node`` at the end of the node list."""
-        node.graph = self
-        self.nodes.append(node)
+        self._nodes.append(node)
         return node
 
-    def remove(self, node: Node, *, safe: bool = True) -> None:
-        """Remove ``node``: its inputs are disconnected.
+    def replace(self, old: Node, new: Node) -> Node:
+        """Put ``new`` in ``old``'s place: same position; uses of ``old``'s outputs move to ``new``'s.
 
-        With ``safe`` a node whose outputs are still used is refused.
+        ``new`` must have at least as many outputs as ``old`` has used ones; ``old`` is disconnected.
         """
+        for i, v in enumerate(old._outputs):
+            if v._use0 is not None or v in self.outputs:
+                if i >= len(new._outputs):
+                    raise ValueError(f"cannot replace {old.name!r} by {new.name!r}: output {i} ({v.name!r}) "
+                                     f"is used and {new.name!r} has {len(new._outputs)} output(s)")
+                w = new._outputs[i]
+                v.replace_all_uses_with(w)
+                self.outputs[:] = [w if o is v else o for o in self.outputs]
+                self.inputs[:] = [w if o is v else o for o in self.inputs]
+        self._nodes.swap(old, new)
+        old.clear_inputs()
+        return new
+
+    def remove(self, node: Node | Iterable[Node], *, safe: bool = True) -> None:
+        """Remove a node or a batch of nodes (cost proportional to what is removed).
+
+        Their inputs are disconnected and their outputs leave ``inputs`` and
+        ``outputs``. With ``safe``, a node whose outputs are still used by a
+        node that stays is refused (nothing is removed then).
+        """
+        batch = [node] if isinstance(node, Node) else list(node)
+        if not batch:
+            return
+        gone = set(batch)
         if safe:
-            for v in node._outputs:
-                users = [u.name for u in _all_uses(v)[::2] if u is not node]
-                if users:
-                    raise ValueError(f"cannot remove {node.name!r}: output {v.name!r} used by {users[0]!r}")
-        node.clear_inputs()
-        self.nodes = [n for n in self.nodes if n is not node]
-        node.graph = None
+            for n in batch:
+                for v in n._outputs:
+                    for u in _all_uses(v)[::2]:
+                        if u not in gone:
+                            raise ValueError(f"cannot remove {n.name!r}: output {v.name!r} used by {u.name!r}")
+        dead: set[Value] = set()
+        for n in batch:
+            n.clear_inputs()
+            dead.update(n._outputs)
+        self._nodes.discard_many(batch)
+        if dead:
+            if any(v in dead for v in self.inputs):
+                self.inputs[:] = [v for v in self.inputs if v not in dead]
+            if any(v in dead for v in self.outputs):
+                self.outputs[:] = [v for v in self.outputs if v not in dead]
 
-    def topological_order(self) -> list[Node]:
-        """Nodes ordered producers-first; stable with respect to the node list."""
-        index = {id(n): i for i, n in enumerate(self.nodes)}
-        indeg: dict[int, int] = {}
-        users: dict[int, list[Node]] = {}
-        for n in self.nodes:
-            deps = {id(v._producer) for v in n._inputs
-                    if v is not None and v._producer is not None and id(v._producer) in index}
-            deps.discard(id(n))
-            indeg[id(n)] = len(deps)
-            for d in deps:
-                users.setdefault(d, []).append(n)
-        import heapq
+    def live_nodes(self, roots: Iterable[Value], *, stop: Iterable[Value] = (),
+                   keep: Iterable[Node] = ()) -> set[Node]:
+        """Nodes needed to compute ``roots`` (not crossing ``stop`` values) plus ``keep`` and what they need.
 
-        ready = [(index[id(n)], n) for n in self.nodes if indeg[id(n)] == 0]
-        heapq.heapify(ready)
-        out: list[Node] = []
-        while ready:
-            _, n = heapq.heappop(ready)
-            out.append(n)
-            for u in users.get(id(n), ()):
-                indeg[id(u)] -= 1
-                if indeg[id(u)] == 0:
-                    heapq.heappush(ready, (index[id(u)], u))
-        if len(out) != len(self.nodes):  # a cycle: keep the rest in file order
-            placed = {id(n) for n in out}
-            out.extend(n for n in self.nodes if id(n) not in placed)
-        return out
-
-    def upstream(self, values: Iterable[Value], stop: Iterable[Value] = ()) -> list[Node]:
-        """Nodes needed to compute ``values`` (not crossing ``stop`` values), in node-list order."""
+        One linear walk: the single reachability used by pruning, writers and extraction.
+        """
         stop_ids = {id(v) for v in stop}
-        needed: set[int] = set()
-        stack = [v for v in values]
+        needed: set[Node] = set()
+        stack: list[Value] = list(roots)
+        for n in keep:
+            if n not in needed:
+                needed.add(n)
+                stack.extend(x for x in n._inputs if x is not None)
         while stack:
             v = stack.pop()
             if id(v) in stop_ids:
                 continue
             p = v._producer
-            if p is None or id(p) in needed:
+            if p is None or p in needed:
                 continue
-            needed.add(id(p))
+            needed.add(p)
             stack.extend(x for x in p._inputs if x is not None)
-        return [n for n in self.nodes if id(n) in needed]
+        return needed
+
+    def upstream(self, values: Iterable[Value], stop: Iterable[Value] = ()) -> list[Node]:
+        """Nodes needed to compute ``values`` (not crossing ``stop`` values), in node-list order."""
+        needed = self.live_nodes(values, stop=stop)
+        return [n for n in self._nodes if n in needed]
 
     def __repr__(self) -> str:
-        return f"Graph({self.name!r}, nodes={len(self.nodes)}, inputs={len(self.inputs)}, outputs={len(self.outputs)})"
+        return f"Graph({self.name!r}, nodes={len(self._nodes)}, inputs={len(self.inputs)}, outputs={len(self.outputs)})"

@@ -11,11 +11,10 @@ __all__ = ["describe"]
 
 def describe(model: Model) -> dict[str, Any]:
     """A JSON-able summary of ``model`` (counts, inputs, outputs, types, metadata)."""
-    data: dict[str, Any] = model.handler.describe(model)
-    if model.format == "ncnn":
-        from .passes.sherpa_meta import describe_meta
+    from .passes.sherpa_meta import describe_meta
 
-        meta = describe_meta(model.graph)
-        if meta is not None:
-            data["sherpa_meta"] = meta
+    data: dict[str, Any] = model.handler.describe(model)
+    meta = describe_meta(model.graph)  # None unless the graph carries a SherpaMetaData layer
+    if meta is not None:
+        data["sherpa_meta"] = meta
     return data

@@ -1,60 +1,49 @@
-"""The :class:`Model` wrapper: a graph plus the file format that reads and writes it."""
+"""The :class:`Model` wrapper: a graph plus the format handler that reads and writes it."""
 
 from __future__ import annotations
 
 import os
-import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Iterator, MutableMapping
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from .errors import ModelfileError
 from .graph import Graph, Node, Value
 
-__all__ = ["FormatHandler", "Model", "SaveResult", "atomic_write", "detect_format", "load"]
+if TYPE_CHECKING:
+    from .formats.base import EditOps, FormatHandler
+    from .saving import SaveResult
 
-
-class FormatHandler(Protocol):
-    """What a format package (``modelfile.formats.<name>``) provides."""
-
-    name: str
-
-    def read(self, path: Path, **options: Any) -> "Model": ...
-
-    def write(self, model: "Model", path: Path, **options: Any) -> "SaveResult": ...
-
-
-@dataclass
-class SaveResult:
-    """What :meth:`Model.save` wrote."""
-
-    path: Path
-    files: list[Path] = field(default_factory=list)
-    #: "rewritten", "copied", "linked", "unchanged" or "none" for the weights file
-    weights: str = "none"
-    notes: list[str] = field(default_factory=list)
+__all__ = ["Model", "load"]
 
 
 class Model:
-    """A loaded model file: ``graph`` plus format details needed to write it back.
+    """A loaded model file: ``graph`` plus what its format needs to write it back.
 
-    Create with :func:`modelfile.load`. ``format`` is ``"ncnn"`` or
-    ``"openvino"``; ``path`` is the file it came from.
+    Create with :func:`modelfile.load`. ``format`` is the registered format
+    name (``"ncnn"``, ``"openvino"``); ``path`` is the file it came from;
+    ``state`` is the format's own typed record (the source document, the
+    weights file); ``meta`` is free for callers.
     """
 
-    def __init__(self, graph: Graph, fmt: str, path: Path | None, handler: FormatHandler) -> None:
+    def __init__(self, graph: Graph, fmt: str, path: Path | None, handler: "FormatHandler",
+                 state: Any = None) -> None:
         self.graph = graph
         self.format = fmt
         self.path = path
         self.handler = handler
-        #: format-specific state (e.g. the ncnn text document, the IR xml tree)
-        self.meta: dict[str, Any] = {}
+        #: the format's typed state (see the format package's ``State`` class)
+        self.state = state
+        self._meta: dict[str, Any] = {}
+
+    @property
+    def meta(self) -> MutableMapping[str, Any]:
+        """Free-form data; the legacy keys of format state map onto :attr:`state`."""
+        return _MetaView(self)
 
     # -- convenience API -------------------------------------------------
     @property
-    def nodes(self) -> list[Node]:
+    def nodes(self) -> Any:
         """The graph's nodes in file order."""
         return self.graph.nodes
 
@@ -65,94 +54,120 @@ class Model:
 
     @property
     def outputs(self) -> list[Value]:
-        """Graph outputs (ncnn: blobs produced and never consumed)."""
-        return self.graph.outputs if self.graph.outputs else self.graph.dangling_values()
+        """Graph outputs (the same meaning for every format)."""
+        return self.graph.outputs
+
+    @property
+    def ops(self) -> "EditOps":
+        """The format's edit operations bound to this model."""
+        return self.handler.ops(self)
 
     def find_node(self, name: str) -> Node | None:
         """First node with this name."""
         return self.graph.find_node(name)
 
-    def save(self, path: str | os.PathLike[str] | None = None, **options: Any) -> SaveResult:
-        """Write the model to ``path`` (default: where it was read from), atomically."""
+    def save(self, path: str | os.PathLike[str] | None = None, *, force: bool = False, verify: bool = True,
+             **options: Any) -> "SaveResult":
+        """Write the model to ``path`` (default: where it was read from) through the save gate.
+
+        The files are rendered to a staging folder, read back, linted and
+        (``verify``) loaded in the format's runtime when it is installed; only
+        then are they moved into place, together. ``force`` writes even when a
+        check fails. See :func:`modelfile.saving.save_model`.
+        """
+        from .saving import save_model
+
         target = Path(path) if path is not None else self.path
         if target is None:
             raise ModelfileError("no output path given")
-        return self.handler.write(self, Path(target), **options)
+        return save_model(self, Path(target), force=force, verify=verify, **options)
 
     def to_text(self) -> str:
         """The serialized main file as text (ncnn .param / IR .xml)."""
-        fn: Callable[[Model], str] | None = getattr(self.handler, "to_text", None)
-        if fn is None:
-            raise ModelfileError(f"{self.format} has no text form")
-        return fn(self)
+        text = self.handler.to_text(self)
+        if text is None:
+            raise ModelfileError(f"this {self.format} model has no text form", file=str(self.path or ""))
+        return text
 
     def __repr__(self) -> str:
         return f"Model({self.format}, {str(self.path)!r}, {len(self.graph.nodes)} nodes)"
 
 
-def detect_format(path: Path) -> str:
-    """Guess the format from the file's first bytes: ``ncnn``, ``ncnn-bin`` or ``openvino``."""
-    try:
-        with open(path, "rb") as f:
-            head = f.read(512)
-    except OSError as e:
-        raise ModelfileError(f"cannot read: {e.strerror}", file=str(path)) from None
-    stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
-    if head[:4] == b"\xdd\x85\x76\x00":
-        return "ncnn-bin"
-    if stripped.startswith(b"<"):
-        return "openvino"
-    if path.suffix.lower() == ".xml":
-        return "openvino"
-    return "ncnn"
+# keys earlier versions kept in Model.meta, now attributes of the format state
+_STATE_KEYS = {"binary": "binary", "bin_path": "bin_path", "weights": "weights", "openvino": "doc"}
 
 
-def _handler(fmt: str) -> FormatHandler:
-    if fmt in ("ncnn", "ncnn-bin"):
-        from .formats import ncnn
+class _MetaView(MutableMapping[str, Any]):
+    """``model.meta``: the caller's dict, with the legacy format keys read from ``model.state``."""
 
-        return ncnn  # type: ignore[return-value]
-    if fmt == "openvino":
-        from .formats import openvino
+    __slots__ = ("_m",)
 
-        return openvino  # type: ignore[return-value]
-    raise ModelfileError(f"unknown format {fmt!r}")
+    def __init__(self, model: Model) -> None:
+        self._m = model
+
+    def _attr(self, key: str) -> str | None:
+        a = _STATE_KEYS.get(key)
+        return a if a is not None and hasattr(self._m.state, a) else None
+
+    def __getitem__(self, key: str) -> Any:
+        a = self._attr(key)
+        if a is not None:
+            v = getattr(self._m.state, a)
+            if v is None:
+                raise KeyError(key)
+            return v
+        if key == "ncnn.outputs":
+            return self._m.graph.outputs
+        return self._m._meta[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        a = self._attr(key)
+        if a is not None:
+            setattr(self._m.state, a, value)
+        elif key == "ncnn.outputs":
+            self._m.graph.outputs = list(value)
+        else:
+            self._m._meta[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        a = self._attr(key)
+        if a is not None:
+            setattr(self._m.state, a, None)
+        else:
+            del self._m._meta[key]
+
+    def __iter__(self) -> Iterator[str]:
+        keys = [k for k in _STATE_KEYS if self._attr(k) is not None and getattr(self._m.state, _STATE_KEYS[k]) is not None]
+        return iter(keys + list(self._m._meta))
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
 
 
 def load(path: str | os.PathLike[str], **options: Any) -> Model:
-    """Read an ncnn ``.param`` (text or binary) or OpenVINO ``.xml`` into a :class:`Model`."""
+    """Read a model file (ncnn ``.param``/``.param.bin``, OpenVINO ``.xml``) into a :class:`Model`.
+
+    The format is recognised by content (see :mod:`modelfile.formats.registry`).
+    A save of this file that a kill interrupted is rolled back first.
+    """
+    from .fileio import recover
+    from .formats.registry import sniff
+
     p = Path(path)
     if not p.exists():
         raise ModelfileError("no such file", file=str(p))
     if p.is_dir():
         raise ModelfileError("is a directory, not a model file", file=str(p))
-    return _handler(detect_format(p)).read(p, **options)
+    recover(p)
+    return sniff(p).read(p, **options)
 
 
-@contextmanager
-def atomic_write(path: Path, mode: str = "wb") -> Iterator[Any]:
-    """Write to a temp file next to ``path`` and rename it over ``path`` only on success.
+def detect_format(path: Path) -> str:
+    """The registered format name for ``path`` (by content)."""
+    from .formats.registry import sniff_name
 
-    The original file is never left half-written: on any error the temp file is
-    removed and ``path`` is untouched.
-    """
-    path = Path(path)
-    directory = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, mode) as f:
-            yield f
-            f.flush()
-            os.fsync(f.fileno())
-        if path.exists():
-            try:
-                os.chmod(tmp, path.stat().st_mode & 0o7777)
-            except OSError:
-                pass
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    return sniff_name(Path(path))
+
+
+# re-exported for code written against earlier versions
+from .saving import SaveResult  # noqa: E402

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.util
+
 import os
 import shutil
 import subprocess
@@ -356,7 +358,12 @@ def test_body_const_edit_keeps_the_rest(tmp_path: Path) -> None:
     ti = next(n for n in m.nodes if n.op_type == "TensorIterator")
     wx = next(n for n in ti.subgraphs["body"].nodes if n.name == "ti/Wx")
     set_const_value(wx, const_array(wx)[:, :2])  # smaller: every later offset moves
-    m.save(tmp_path / "l.xml")
+    if importlib.util.find_spec("openvino") is not None:
+        # the body's MatMul no longer fits: the save gate's runtime check refuses it, writing nothing
+        with pytest.raises(ModelfileError, match="runtime check failed: openvino"):
+            m.save(tmp_path / "l.xml")
+        assert not (tmp_path / "l.xml").exists() and not list(tmp_path.iterdir())
+    m.save(tmp_path / "l.xml", verify=False)  # the writer's job is tested here: offsets follow
     a, b = src.read_text().splitlines(), (tmp_path / "l.xml").read_text().splitlines()
     assert len(a) == len(b)
     changed = [(x, y) for x, y in zip(a, b) if x != y]
@@ -376,8 +383,7 @@ def test_port_map_follows_body_changes(tmp_path: Path) -> None:
     # move the body's first layer to the end and renumber: every body id shifts, the port map
     # and back edges must follow
     first = body.nodes[0]
-    body.nodes.remove(first)
-    body.nodes.append(first)
+    body.nodes = [*body.nodes[1:], first]
     m.save(tmp_path / "l.xml", renumber=True)
     m2 = modelfile.load(tmp_path / "l.xml")
     ti2 = next(n for n in m2.nodes if n.op_type == "TensorIterator")
@@ -756,6 +762,5 @@ def test_positions_are_computed_on_demand(src: Path) -> None:
 
 def test_node_listed_twice_is_refused() -> None:
     m = read_text(GOOD)
-    m.graph.nodes.insert(1, m.graph.nodes[1])
-    with pytest.raises(ModelfileError, match="lists a node twice"):
-        to_text(m)
+    with pytest.raises(ValueError, match="already in this graph"):  # the graph keeps its nodes unique
+        m.graph.nodes.insert(1, m.graph.nodes[1])

@@ -7,13 +7,11 @@ import sys
 from typing import Annotated, Any, Optional
 
 import typer
-from rich.table import Table
 
 from ..errors import ModelfileError
-from ..info import describe
 from ..model import load
-from .common import EXIT_USAGE, handle_errors, out, run_edit, unified_diff
-from .options import DiffOpt, DryRunOpt, InPlaceOpt, JsonOpt, ModelArg, OutputOpt
+from .common import EXIT_USAGE, EditOptions, edit_command, handle_errors, out, run_edit, unified_diff
+from .options import DiffOpt, ForceOpt, InPlaceOpt, JsonOpt, ModelArg, NoVerifyOpt, OutputOpt
 
 app = typer.Typer(
     name="modelfile",
@@ -21,8 +19,23 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+def _version(value: bool) -> None:
+    if value:
+        from .. import __version__
+
+        sys.stdout.write(f"modelfile {__version__}\n")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                                help="Print the version and exit.")] = False) -> None:
+    """Edit ncnn .param/.bin and OpenVINO IR .xml/.bin files without breaking them."""
 
 
 @app.command()
@@ -32,6 +45,8 @@ def info(model: ModelArg, as_json: JsonOpt = False) -> None:
 
     Example: modelfile info encoder.ncnn.param --json
     """
+    from ..info import describe
+
     data = describe(load(model))
     if as_json:
         sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
@@ -40,6 +55,8 @@ def info(model: ModelArg, as_json: JsonOpt = False) -> None:
 
 
 def _print_info(data: dict[str, Any]) -> None:
+    from rich.table import Table
+
     t = Table(show_header=False, title=str(data.get("path", "")), title_justify="left")
     t.add_column("key", style="bold")
     t.add_column("value")
@@ -100,6 +117,8 @@ def fmt(
     diff: DiffOpt = False,
     style: Annotated[Optional[str], typer.Option(help="Column style: pnnx, ncnn, onnx2ncnn, caffe, compact "
                                                        "(default: the file's own).")] = None,
+    force: ForceOpt = False,
+    no_verify: NoVerifyOpt = False,
 ) -> None:
     """Normalise spacing and columns of an ncnn .param (values keep their spelling).
 
@@ -109,7 +128,7 @@ def fmt(
     from ..formats import ncnn
 
     m = load(model)
-    if m.format != "ncnn" or m.meta.get("binary"):
+    if m.handler is not ncnn.HANDLER or m.handler.to_text(m) is None:
         raise ModelfileError("fmt works on text ncnn .param files", file=str(model))
     before = model.read_bytes().decode("utf-8")
     st = ncnn.Style.named(style) if style else ncnn.detect_style(m.graph)
@@ -128,10 +147,7 @@ def fmt(
         if not diff:
             sys.stdout.write(after)
         return
-    from ..model import atomic_write
-
-    with atomic_write(target, "wb") as f:
-        f.write(after.encode("utf-8"))
+    m.save(target, force=force, verify=not no_verify, reformat=True, style=st)
 
 
 ListOpt = Optional[str]
@@ -139,6 +155,7 @@ ListOpt = Optional[str]
 
 @app.command()
 @handle_errors
+@edit_command
 def patch(
     model: ModelArg,
     add_sherpa_meta: Annotated[bool, typer.Option("--add-sherpa-meta", help="Insert SherpaMetaData for sherpa-ncnn.")] = False,
@@ -166,12 +183,7 @@ def patch(
     encoder_dim: Annotated[Optional[int], typer.Option("--encoder-dim", rich_help_panel="conv-emformer / lstm")] = None,
     rnn_hidden_size: Annotated[Optional[int], typer.Option("--rnn-hidden-size", rich_help_panel="lstm")] = None,
     replace: Annotated[bool, typer.Option("--replace", help="Replace an existing or misspelled meta layer.")] = False,
-    force: Annotated[bool, typer.Option("--force", help="Write even if the values do not fit the graph.")] = False,
-    output: OutputOpt = None,
-    in_place: InPlaceOpt = False,
-    dry_run: DryRunOpt = False,
-    diff: DiffOpt = False,
-    as_json: JsonOpt = False,
+    opts: EditOptions = EditOptions(),
 ) -> None:
     """Patch an encoder .param for sherpa-ncnn (the icefall hand edit, done right).
 
@@ -193,8 +205,8 @@ def patch(
         "rnn-hidden-size": rnn_hidden_size,
     }
     meta = meta_from_flags(model_type, flags, from_export_command)
-    run_edit(model, lambda m: _add(m.graph, meta, replace=replace, force=force), output=output,
-             in_place=in_place, dry_run=dry_run, diff=diff, as_json=as_json)
+    # --force also lets values through that do not fit the graph
+    run_edit(model, lambda m: _add(m.graph, meta, replace=replace, force=opts.force), opts=opts)
 
 
 def main() -> None:

@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
-import difflib
 import functools
+import inspect
 import json
 import os
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from ..errors import ModelfileError, excerpt
 from ..model import Model, load
 from ..passes.report import Report
+from .options import (
+    CustomLayerOpt, DiffOpt, DryRunOpt, ForceOpt, InPlaceOpt, JsonOpt, NoVerifyOpt, OutputOpt, VerboseOpt,
+)
+
+if TYPE_CHECKING:
+    from ..saving import SaveResult
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -82,25 +88,77 @@ def check_output(model_path: Path, output: Path | None, in_place: bool, dry_run:
 
 def unified_diff(before: str, after: str, name: str) -> str:
     """A unified diff of two file texts."""
+    import difflib
+
     return "".join(difflib.unified_diff(before.splitlines(True), after.splitlines(True),
                                         fromfile=f"a/{name}", tofile=f"b/{name}", n=1))
+
+
+@dataclass(slots=True)
+class EditOptions:
+    """The options every editing command shares (see :func:`edit_command`)."""
+
+    out: Path | None = None
+    in_place: bool = False
+    dry_run: bool = False
+    diff: bool = False
+    as_json: bool = False
+    force: bool = False
+    no_verify: bool = False
+    custom_layer: list[str] | None = None
+    verbose: bool = False
+
+
+_SHARED: list[tuple[str, Any]] = [
+    ("out", OutputOpt), ("in_place", InPlaceOpt), ("dry_run", DryRunOpt), ("diff", DiffOpt), ("as_json", JsonOpt),
+    ("force", ForceOpt), ("no_verify", NoVerifyOpt), ("custom_layer", CustomLayerOpt), ("verbose", VerboseOpt),
+]
+
+
+def edit_command(fn: F) -> F:
+    """Give a command the shared editing options; it receives them as ``opts: EditOptions``.
+
+    ``@app.command()`` / ``@handle_errors`` go above it. The options are
+    defined once here, so every editing command spells and documents them alike.
+    """
+    sig = inspect.signature(fn)
+    params = [p for p in sig.parameters.values() if p.name != "opts"]
+    defaults = EditOptions()
+    for name, ann in _SHARED:
+        params.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=ann,
+                                        default=getattr(defaults, name)))
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        opts = EditOptions(**{name: kwargs.pop(name) for name, _ in _SHARED if name in kwargs})
+        return fn(*args, opts=opts, **kwargs)
+
+    wrapper.__signature__ = sig.replace(parameters=params)  # type: ignore[attr-defined]
+    return wrapper  # type: ignore[return-value]
 
 
 def run_edit(
     model_path: Path,
     transform: Callable[[Model], Report],
     *,
-    output: Path | None,
-    in_place: bool,
-    dry_run: bool,
-    diff: bool,
-    as_json: bool,
+    output: Path | None = None,
+    in_place: bool = False,
+    dry_run: bool = False,
+    diff: bool = False,
+    as_json: bool = False,
+    opts: EditOptions | None = None,
     load_options: dict[str, Any] | None = None,
+    save_options: dict[str, Any] | None = None,
 ) -> Report:
-    """load -> transform -> (diff) -> save, then print the report."""
-    target = check_output(model_path, output, in_place, dry_run)
+    """load -> transform -> (diff) -> save through the gate, then print the report.
+
+    Pass ``opts`` (from :func:`edit_command`) or the individual flags.
+    """
+    if opts is None:
+        opts = EditOptions(out=output, in_place=in_place, dry_run=dry_run, diff=diff, as_json=as_json)
+    target = check_output(model_path, opts.out, opts.in_place, opts.dry_run)
     model = load(model_path, **(load_options or {}))
-    before = _text(model) if diff else None
+    before = _text(model) if opts.diff else None
     try:
         report = transform(model)
     except ModelfileError as e:
@@ -109,21 +167,31 @@ def run_edit(
                                  hint=e.diagnostic.hint) from None
         raise
     saved = None
-    if diff and before is not None:
+    if opts.diff and before is not None:
         after = _text(model)
-        d = unified_diff(before, after, model_path.name)
+        d = unified_diff(before, after or "", model_path.name)
         if d:
             sys.stdout.write(d)
-    if target is not None and (report.modified or target != model_path):
-        saved = model.save(target)
-    if as_json:
+    if target is not None and (report.modified or not _same_path(target, model_path)):
+        saved = model.save(target, force=opts.force, verify=not opts.no_verify,
+                           custom_layers=tuple(opts.custom_layer or ()), **(save_options or {}))
+    if opts.as_json:
         payload = report.to_dict()
         payload["written"] = [str(p) for p in saved.files] if saved else []
-        payload["dry_run"] = dry_run
+        payload["checks"] = [c.to_dict() for c in saved.checks] if saved else []
+        payload["save_notes"] = list(saved.notes) if saved else []
+        payload["dry_run"] = opts.dry_run
         sys.stdout.write(json.dumps(payload, indent=2, default=str) + "\n")
-    elif not diff or not dry_run:
-        print_report(report, saved.files if saved else [], dry_run)
+    elif not opts.diff or not opts.dry_run:
+        print_report(report, saved, opts.dry_run, verbose=opts.verbose)
     return report
+
+
+def _same_path(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
 
 
 def _text(model: Model) -> str | None:
@@ -133,24 +201,50 @@ def _text(model: Model) -> str | None:
         return None
 
 
-def print_report(report: Report, written: list[Path], dry_run: bool) -> None:
-    """A Rich table of the changes."""
-    if report.changes:
-        t = Table(title=f"{report.transform}: {len(report.changes)} change(s)", title_justify="left")
+#: more rows than this are summarised by kind (all of them: --verbose or --json)
+MAX_ROWS = 40
+
+
+def print_report(report: Report, saved: "SaveResult | list[Path] | None", dry_run: bool, *,
+                 verbose: bool = False) -> None:
+    """A Rich table of the changes, the checks the save ran and the files written."""
+    from rich.table import Table
+
+    changes = report.changes
+    if changes:
+        t = Table(title=f"{report.transform}: {len(changes)} change(s)", title_justify="left")
         t.add_column("change")
         t.add_column("target")
         t.add_column("before")
         t.add_column("after")
-        for c in report.changes:
+        shown = changes if verbose or len(changes) <= MAX_ROWS else changes[:MAX_ROWS]
+        for c in shown:
             t.add_row(c.kind, c.target, _short(c.before), _short(c.after))
         out.print(t)
+        if len(shown) < len(changes):
+            from collections import Counter
+
+            rest = Counter(c.kind for c in changes[len(shown):])
+            out.print(f"... and {len(changes) - len(shown)} more: "
+                      + ", ".join(f"{n} {k}" for k, n in rest.most_common()) + " (--verbose or --json lists them)")
     else:
         out.print(f"{report.transform}: no changes")
     for note in report.notes:
         out.print(f"note: {note}")
     if dry_run:
         out.print("dry run: nothing written")
-    for p in written:
+    if isinstance(saved, list):
+        for p in saved:
+            out.print(f"wrote {p}")
+        return
+    if saved is None:
+        return
+    for note in saved.notes:
+        out.print(f"note: {note}")
+    if saved.checks:
+        out.print("checks: " + ", ".join(f"{c.name} {c.status}" + (f" ({c.detail})" if c.status == "skipped" else "")
+                                         for c in saved.checks))
+    for p in saved.files:
         out.print(f"wrote {p}")
 
 

@@ -9,8 +9,8 @@ import typer
 from ..errors import ModelfileError
 from ..mo_input import MoSyntaxError, parse_input, parse_output
 from . import app
-from .common import handle_errors, run_edit
-from .options import DiffOpt, DryRunOpt, InPlaceOpt, JsonOpt, ModelArg, OutputOpt
+from .common import EditOptions, edit_command, handle_errors, run_edit
+from .options import ModelArg
 
 
 def _inputs(text: str | None, option: str = "--input"):  # type: ignore[no-untyped-def]
@@ -35,15 +35,12 @@ def _outputs(text: str | None):  # type: ignore[no-untyped-def]
 
 @app.command()
 @handle_errors
+@edit_command
 def cut(
     model: ModelArg,
     input: Annotated[Optional[str], typer.Option("--input", help='mo syntax: "input.1[157 1 240],1->157", "0:op", "op:0".')] = None,
     output: Annotated[Optional[str], typer.Option("--output", help='Comma list of tensors/ops to make the outputs, e.g. "a,b".')] = None,
-    out: OutputOpt = None,
-    in_place: InPlaceOpt = False,
-    dry_run: DryRunOpt = False,
-    diff: DiffOpt = False,
-    as_json: JsonOpt = False,
+    opts: EditOptions = EditOptions(),
 ) -> None:
     """Cut, freeze and reshape with exactly what you would have passed to mo --input/--output.
 
@@ -54,20 +51,16 @@ def cut(
     ins, outs = _inputs(input), _outputs(output)
     if not ins and not outs:
         raise ModelfileError("nothing to do: give --input and/or --output")
-    run_edit(model, lambda m: _cut(m, ins, outs, source_input=input, source_output=output), output=out,
-             in_place=in_place, dry_run=dry_run, diff=diff, as_json=as_json)
+    run_edit(model, lambda m: _cut(m, ins, outs, source_input=input, source_output=output), opts=opts)
 
 
 @app.command()
 @handle_errors
+@edit_command
 def freeze(
     model: ModelArg,
     items: Annotated[list[str], typer.Argument(help='Items like "feature_length->157" or "x[2]{i32}->[1 2]".')],
-    out: OutputOpt = None,
-    in_place: InPlaceOpt = False,
-    dry_run: DryRunOpt = False,
-    diff: DiffOpt = False,
-    as_json: JsonOpt = False,
+    opts: EditOptions = EditOptions(),
 ) -> None:
     """Freeze inputs to constant values (IR: Parameter -> Const; ncnn: Input -> MemoryData).
 
@@ -76,20 +69,16 @@ def freeze(
     from ..passes.cut import freeze as _freeze
 
     specs = _inputs(",".join(items))
-    run_edit(model, lambda m: _freeze(m, specs), output=out, in_place=in_place, dry_run=dry_run, diff=diff,
-             as_json=as_json)
+    run_edit(model, lambda m: _freeze(m, specs), opts=opts)
 
 
 @app.command()
 @handle_errors
+@edit_command
 def reshape(
     model: ModelArg,
     items: Annotated[list[str], typer.Argument(help='Items like "input[157,1,240]" or "[1,100],[1,?]" by position.')],
-    out: OutputOpt = None,
-    in_place: InPlaceOpt = False,
-    dry_run: DryRunOpt = False,
-    diff: DiffOpt = False,
-    as_json: JsonOpt = False,
+    opts: EditOptions = EditOptions(),
 ) -> None:
     """Set input shapes (and IR element types with {type}).
 
@@ -98,20 +87,16 @@ def reshape(
     from ..passes.reshape import reshape as _reshape
 
     specs = _inputs(",".join(items))
-    run_edit(model, lambda m: _reshape(m, specs), output=out, in_place=in_place, dry_run=dry_run, diff=diff,
-             as_json=as_json)
+    run_edit(model, lambda m: _reshape(m, specs), opts=opts)
 
 
 @app.command()
 @handle_errors
+@edit_command
 def rename(
     model: ModelArg,
     pairs: Annotated[list[str], typer.Argument(help="old=new pairs, e.g. input.1=input 1=feature_length")],
-    out: OutputOpt = None,
-    in_place: InPlaceOpt = False,
-    dry_run: DryRunOpt = False,
-    diff: DiffOpt = False,
-    as_json: JsonOpt = False,
+    opts: EditOptions = EditOptions(),
 ) -> None:
     """Rename inputs/outputs (any tensor) everywhere they are used; refuses collisions.
 
@@ -125,23 +110,19 @@ def rename(
         if not sep or not old:
             raise ModelfileError(f"expected old=new, got {p!r}")
         mapping[old] = new
-    run_edit(model, lambda m: _rename(m, mapping), output=out, in_place=in_place, dry_run=dry_run, diff=diff,
-             as_json=as_json)
+    run_edit(model, lambda m: _rename(m, mapping), opts=opts)
 
 
 @app.command("cut-state")
 @handle_errors
+@edit_command
 def cut_state(
     model: ModelArg,
     names: Annotated[Optional[list[str]], typer.Option(
         "--name", help="variable_id=INPUT[:OUTPUT] to name the new input/output (default: the variable id, "
                        "and <id>_out).")] = None,
     variables: Annotated[Optional[list[str]], typer.Option("--variable", help="Only these variable ids.")] = None,
-    out: OutputOpt = None,
-    in_place: InPlaceOpt = False,
-    dry_run: DryRunOpt = False,
-    diff: DiffOpt = False,
-    as_json: JsonOpt = False,
+    opts: EditOptions = EditOptions(),
 ) -> None:
     """Turn ReadValue/Assign state into explicit inputs and outputs (OpenVINO IR).
 
@@ -156,21 +137,17 @@ def cut_state(
             raise ModelfileError(f"expected variable_id=INPUT[:OUTPUT], got {item!r}")
         i, _, o = rest.partition(":")
         mapping[var] = (i or None, o or None)
-    run_edit(model, lambda m: _cut_state(m, names=mapping, variables=variables), output=out, in_place=in_place,
-             dry_run=dry_run, diff=diff, as_json=as_json)
+    run_edit(model, lambda m: _cut_state(m, names=mapping, variables=variables), opts=opts)
 
 
 @app.command("make-state")
 @handle_errors
+@edit_command
 def make_state(
     model: ModelArg,
     pairs: Annotated[Optional[list[str]], typer.Argument(
         help="INPUT=OUTPUT pairs to join into a variable (default: the pairs cut-state recorded).")] = None,
-    out: OutputOpt = None,
-    in_place: InPlaceOpt = False,
-    dry_run: DryRunOpt = False,
-    diff: DiffOpt = False,
-    as_json: JsonOpt = False,
+    opts: EditOptions = EditOptions(),
 ) -> None:
     """Pair inputs with outputs into ReadValue/Assign state (the inverse of cut-state; OpenVINO IR).
 
@@ -184,6 +161,5 @@ def make_state(
         if not sep:
             raise ModelfileError(f"expected INPUT=OUTPUT, got {p!r}")
         mapping[i] = o
-    run_edit(model, lambda m: _make_state(m, mapping or None), output=out, in_place=in_place, dry_run=dry_run,
-             diff=diff, as_json=as_json)
+    run_edit(model, lambda m: _make_state(m, mapping or None), opts=opts)
 

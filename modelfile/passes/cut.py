@@ -9,12 +9,12 @@ order, and everything not needed for them is pruned (constants with it).
 
 from __future__ import annotations
 
-from types import ModuleType
 from typing import Any
 
 import numpy as np
 
 from ..errors import ModelfileError
+from ..formats.base import EditOps
 from ..graph import Node, Value, fresh_name
 from ..model import Model
 from ..mo_input import InputSpec, OutputSpec, value_shape
@@ -30,13 +30,9 @@ _NP_TYPES = {
 }
 
 
-def format_ops(model: Model) -> ModuleType:
-    """The format's edit module (same functions for ncnn and OpenVINO)."""
-    if model.format == "openvino":
-        from ..formats.openvino import edit
-    else:
-        from ..formats.ncnn import edit as edit  # type: ignore[no-redef]
-    return edit
+def format_ops(model: Model) -> EditOps:
+    """The format's edit operations for ``model`` (``model.ops``)."""
+    return model.ops
 
 
 def value_array(spec: InputSpec, dtype: str | None, known_shape: list[int | None] | None) -> np.ndarray:
@@ -69,7 +65,7 @@ def value_array(spec: InputSpec, dtype: str | None, known_shape: list[int | None
 
 
 
-def _is_existing_input(place: Place, ops: ModuleType) -> bool:
+def _is_existing_input(place: Place, ops: EditOps) -> bool:
     return place.value is not None and place.value.producer is not None and ops.is_input(place.value.producer)
 
 
@@ -79,7 +75,7 @@ def cut(model: Model, inputs: list[InputSpec] | None = None, outputs: list[Outpu
     report = Report("cut")
     ops = format_ops(model)
     g = model.graph
-    ops.prepare(model)
+    ops.prepare()
     order: list[Value] = []
     new_inputs = 0
     for k, spec in enumerate(inputs or []):
@@ -98,10 +94,10 @@ def cut(model: Model, inputs: list[InputSpec] | None = None, outputs: list[Outpu
                 assert v is not None and v.producer is not None
                 if spec.value is not None:
                     arr = value_array(spec, ops.value_dtype(v), ops.value_shape(v))
-                    report.extend_changes(ops.freeze_input(model, v.producer, arr))
+                    report.extend_changes(ops.freeze_input(v.producer, arr))
                     continue
                 if spec.shape is not None or spec.dtype is not None:
-                    report.extend_changes(ops.set_input(model, v.producer, spec.shape, spec.dtype))
+                    report.extend_changes(ops.set_input(v.producer, spec.shape, spec.dtype))
                 order.append(v)
                 continue
             # an inner place: its producer side is replaced
@@ -112,7 +108,7 @@ def cut(model: Model, inputs: list[InputSpec] | None = None, outputs: list[Outpu
             name = spec.location if place.value is not None or len(places) == 1 else place.label
             if spec.value is not None:
                 arr = value_array(spec, spec.dtype or ops.value_dtype(old), ops.value_shape(old))
-                new = ops.new_constant(model, name, arr, like=old)
+                new = ops.new_constant(name, arr, like=old)
                 report.add("freeze-tensor", place.label, after=_short(arr), detail="new constant replaces its producer side")
             else:
                 shape: Any = spec.shape or ops.value_shape(old)
@@ -121,7 +117,7 @@ def cut(model: Model, inputs: list[InputSpec] | None = None, outputs: list[Outpu
                     # tensor keeps living only if its producer is still needed elsewhere
                     old.name = fresh_name(f"{old.name}_before_cut", g.tensor_names(exclude=old))
                     old.names = []
-                new = ops.new_input(model, fresh_name(name, g.tensor_names(exclude=old)), shape=shape,
+                new = ops.new_input(fresh_name(name, g.tensor_names(exclude=old)), shape=shape,
                                     dtype=spec.dtype or ops.value_dtype(old), like=old)
                 order.append(new)
                 new_inputs += 1
@@ -141,14 +137,14 @@ def cut(model: Model, inputs: list[InputSpec] | None = None, outputs: list[Outpu
                 else:
                     assert place.value is not None
                     vals.append(place.value)
-        report.extend_changes(ops.set_outputs(model, vals))
+        report.extend_changes(ops.set_outputs(vals))
     # keep the inputs in the order the items gave, then the others
     if order:
-        report.extend_changes(ops.order_inputs(model, order))
+        report.extend_changes(ops.order_inputs(order))
     removed = prune(model)
     for n in removed:
         report.add("remove-layer", n.name, before=n.op_type)
-    report.extend_changes(ops.finish(model))
+    report.extend_changes(ops.finish())
     return report
 
 
@@ -166,17 +162,10 @@ def prune(model: Model) -> list[Node]:
     """Remove nodes nothing needed depends on; returns them (in file order)."""
     ops = format_ops(model)
     g = model.graph
-    roots = ops.keep_roots(model)
-    needed = {id(n) for n in g.upstream(roots)}
-    for n in g.nodes:
-        if ops.always_keep(n):
-            needed.add(id(n))
-            for v in n.inputs:
-                if v is not None and v.producer is not None:
-                    needed.update(id(x) for x in g.upstream([v]))
-    dead = [n for n in g.nodes if id(n) not in needed]
-    for n in reversed(dead):
-        ops.remove_node(model, n)
+    needed = g.live_nodes(ops.keep_roots(), keep=[n for n in g.nodes if ops.always_keep(n)])
+    dead = [n for n in g.nodes if n not in needed]
+    if dead:
+        ops.remove_nodes(dead)
     return dead
 
 

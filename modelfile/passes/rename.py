@@ -21,6 +21,7 @@ def rename(model: Model, mapping: dict[str, str]) -> Report:
     """
     report = Report("rename")
     g = model.graph
+    ops = model.ops
     plan = []
     for old, new in mapping.items():
         if not new or any(c.isspace() for c in new):
@@ -38,22 +39,10 @@ def rename(model: Model, mapping: dict[str, str]) -> Report:
         clash = [v for v in values_named(g, new) if v is not vals[0]]
         if clash or any(new == o for o in mapping if o != old and mapping[o] != o):
             raise ModelfileError(f"cannot rename {old!r} to {new!r}: another tensor is already named {new!r}")
-        if model.format == "ncnn" and any(n.name == new for n in g.nodes if not (
-            vals[0].producer is n and n.op_type == "Input" and n.name == old)):
-            if vals[0].producer is not None and vals[0].producer.op_type == "Input":
-                raise ModelfileError(f"cannot rename input {old!r} to {new!r}: a layer is already named {new!r}")
+        why = ops.rename_clash(vals[0], new)
+        if why:
+            raise ModelfileError(why)
         plan.append((old, new, vals[0]))
     for old, new, v in plan:
-        if model.format == "openvino":
-            from ..formats.openvino import edit as ov_edit
-
-            report.extend_changes(ov_edit.rename_tensor(model, v, old, new))
-        else:
-            v.name = new
-            report.add("rename-blob", old, old, new,
-                       detail=f"{len(v.uses)} use(s) and its producer line re-rendered")
-            p = v.producer
-            if p is not None and p.op_type == "Input" and p.name == old:
-                p.name = new
-                report.add("rename-layer", old, old, new)
+        report.extend_changes(ops.rename_value(v, old, new))
     return report

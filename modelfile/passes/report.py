@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from collections.abc import Iterable
 from typing import Any
 
 __all__ = ["Change", "Report"]
@@ -37,10 +38,13 @@ class Report:
         self.changes.append(c)
         return c
 
-    def extend_changes(self, changes: list[tuple[Any, ...]]) -> None:
-        """Record changes given as ``(kind, target, before, after, detail)`` tuples (format edit ops return these)."""
+    def extend_changes(self, changes: "Iterable[Change | tuple[Any, ...]]") -> None:
+        """Record :class:`Change` objects (what format edit ops return) or ``(kind, target, ...)`` tuples."""
         for c in changes:
-            self.add(*c)
+            if isinstance(c, Change):
+                self.changes.append(c)
+            else:
+                self.add(*c)
 
     def extend(self, other: "Report") -> None:
         """Append another report's changes and notes."""

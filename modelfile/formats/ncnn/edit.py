@@ -86,12 +86,9 @@ def input_to_memorydata(graph: Graph, node: Node, array: np.ndarray, *, drop_bat
         if dims.get(n):
             md.attrs[INPUT_KEYS[n]] = Param.of(INPUT_KEYS[n], int(dims[n]))
     out = node.outputs[0]
-    idx = graph.nodes.index(node)
     node.remove_output(0)
     md.append_output(out)
-    graph.nodes[idx] = md
-    md.graph = graph
-    node.graph = None
+    graph.nodes.swap(node, md)
     graph.inputs = [v for v in graph.inputs if v is not out]
     return md, data.tobytes(), notes
 
@@ -128,19 +125,15 @@ def describe_dims(d: dict[str, Any]) -> str:
 def _weights(model: Any) -> Any:
     from .weights import WeightStore
 
-    store = model.meta.get("weights")
-    if store is None:
+    store = model.handler.weights(model)
+    if store is None:  # no .bin: the edit needs one (explains which file is missing)
         store = WeightStore.from_model(model)
-        model.meta["weights"] = store
     return store
 
 
 def prepare(model: Any) -> None:
-    """Remember the outputs before editing and map the .bin while the layer order is the original."""
-    model.meta.setdefault("ncnn.outputs", list(model.graph.dangling_values()))
-    bin_path = model.meta.get("bin_path")
-    if bin_path is not None and bin_path.exists():
-        _weights(model)
+    """Map the .bin while the layer order is the original."""
+    model.handler.weights(model)
 
 
 def is_input(node: Node) -> bool:
@@ -212,7 +205,7 @@ def new_input(model: Any, name: str, *, shape: Any, dtype: str | None,
 
 
 def set_outputs(model: Any, values: list[Value]) -> list[tuple]:
-    model.meta["ncnn.outputs"] = list(values)
+    model.graph.outputs = list(values)
     return [("set-outputs", ", ".join(v.name for v in values), None, None,
              "ncnn outputs are the blobs nothing consumes; layers only needed elsewhere are pruned")]
 
@@ -222,7 +215,7 @@ def order_inputs(model: Any, order: list[Value]) -> list[tuple]:
 
 
 def keep_roots(model: Any) -> list[Value]:
-    return list(model.meta.get("ncnn.outputs") or model.graph.dangling_values())
+    return list(model.graph.outputs or model.graph.dangling_values())
 
 
 def always_keep(node: Node) -> bool:
@@ -231,12 +224,12 @@ def always_keep(node: Node) -> bool:
 
 
 def remove_node(model: Any, node: Node) -> None:
-    g = model.graph
-    if node.op_type == "Input":
-        g.inputs = [v for v in g.inputs if v not in node.outputs]
-    node.clear_inputs()
-    g.nodes = [n for n in g.nodes if n is not node]
-    node.graph = None
+    remove_nodes(model, [node])
+
+
+def remove_nodes(model: Any, nodes: list[Node]) -> None:
+    """Remove a batch of layers (their .bin spans go with them when the weights are mapped)."""
+    model.graph.remove(nodes, safe=False)
 
 
 def finish(model: Any) -> list[tuple]:

@@ -20,15 +20,16 @@ codecs), ``names`` (tensor names, shapes, element types), ``describe`` (info),
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
 from ...graph import Graph, Node, Value
-from ...model import Model, SaveResult
+from ...model import Model
+from ...saving import SaveResult
 from .describe import describe
+from .handler import HANDLER, IRState
 from .names import format_names, format_shape, parse_names, parse_shape
-from .reader import GraphSource, IRDocument, LayerSource, read_bytes, read_path
+from .reader import GraphSource, IRDocument, LayerSource
 from .weights import (
     Weights, const_array, const_bytes, const_info, decode, encode, element_type_of_dtype, new_const,
     set_const_value,
@@ -36,7 +37,7 @@ from .weights import (
 from .writer import is_modified, render, write_model
 
 __all__ = [
-    "GraphSource", "IRDocument", "LayerSource", "Weights", "const_array", "const_bytes", "const_info",
+    "GraphSource", "HANDLER", "IRDocument", "IRState", "LayerSource", "Weights", "const_array", "const_bytes", "const_info",
     "decode", "describe", "document", "element_type_of_dtype", "encode", "format_names", "format_shape",
     "is_modified", "name", "new_const", "new_parameter", "new_result", "parse_names", "parse_shape", "read",
     "read_text", "set_const_value", "to_text", "write",
@@ -50,29 +51,23 @@ def read(path: Path, *, check_weights: bool = True, **_: Any) -> Model:
 
     ``check_weights`` verifies at load that every Const lies inside the ``.bin`` when one exists.
     """
-    graph, doc = read_path(Path(path), check_weights=check_weights)
-    model = Model(graph, "openvino", Path(path), sys.modules[__name__])
-    model.meta["openvino"] = doc
-    return model
+    return HANDLER.read(Path(path), check_weights=check_weights)
 
 
 def read_text(xml: str | bytes, path: Path | None = None) -> Model:
     """Load an IR from a string (``path``, if given, locates the ``.bin`` and names the file in errors)."""
-    raw = xml.encode("utf-8") if isinstance(xml, str) else xml
-    graph, doc = read_bytes(raw, path)
-    model = Model(graph, "openvino", path, sys.modules[__name__])
-    model.meta["openvino"] = doc
-    return model
+    return HANDLER.read_text(xml, path)
 
 
 def document(model: Model) -> IRDocument | None:
     """The source document of a model read from an IR file (``None`` for a model built in memory)."""
-    doc = model.meta.get("openvino")
+    doc = getattr(model.state, "doc", None)
     return doc if isinstance(doc, IRDocument) else None
 
 
 def write(model: Model, path: Path, **options: Any) -> SaveResult:
-    """Write ``path`` (.xml) and its ``.bin``; see :func:`modelfile.formats.openvino.writer.write_model`."""
+    """Write ``path`` (.xml) and its ``.bin`` without checks (:meth:`Model.save` is the gated path);
+    see :func:`modelfile.formats.openvino.writer.write_model`."""
     return write_model(model, Path(path), **options)
 
 

@@ -202,9 +202,8 @@ def order_inputs(model: Any, order: list[Value]) -> list[tuple]:
     new_order = wanted + [p for p in params if all(p is not w for w in wanted)]
     if [id(p) for p in new_order] == [id(p) for p in params]:
         return []
-    slots = [i for i, n in enumerate(g.nodes) if n.op_type == "Parameter"]
-    for i, p in zip(slots, new_order):
-        g.nodes[i] = p
+    queue = iter(new_order)  # the Parameters trade places among their own slots
+    g.nodes = [next(queue) if n.op_type == "Parameter" else n for n in g.nodes]
     g.inputs = [p.outputs[0] for p in new_order]
     return [("order-inputs", ", ".join(p.outputs[0].name or p.name for p in new_order), None, None,
              "the order of --input items")]
@@ -219,11 +218,14 @@ def always_keep(node: Node) -> bool:
 
 
 def remove_node(model: Any, node: Node) -> None:
+    remove_nodes(model, [node])
+
+
+def remove_nodes(model: Any, nodes: list[Node]) -> None:
+    """Remove a batch of nodes; the outputs follow the Results that remain."""
     g: Graph = model.graph
-    outs = set(map(id, node.outputs))
-    g.inputs = [v for v in g.inputs if id(v) not in outs]
-    g.remove(node, safe=False)
-    if node.op_type == "Result":
+    g.remove(nodes, safe=False)
+    if any(n.op_type == "Result" for n in nodes):
         g.outputs = [r.inputs[0] for r in g.nodes
                      if r.op_type == "Result" and r.inputs and r.inputs[0] is not None]
 

@@ -607,6 +607,16 @@ _CONST_TAIL = re.compile(r' offset="([^"]*)" size="([^"]*)"[ \t\r\n]*')
 
 def _scan_layers(doc: IRDocument, st: El, gsrc: GraphSource, graph: Graph, byid: dict[str, Node],
                  ahead: _EdgesAhead | None = None) -> int:
+    """Scan ``<layers>`` into ``graph.nodes`` (see :func:`_scan_layers_into`)."""
+    nodes: list[Node] = []
+    try:
+        return _scan_layers_into(doc, st, gsrc, graph, nodes, byid, ahead)
+    finally:
+        graph.nodes = nodes  # the graph's container is filled once, from the finished list
+
+
+def _scan_layers_into(doc: IRDocument, st: El, gsrc: GraphSource, graph: Graph, nodes: list[Node],
+                      byid: dict[str, Node], ahead: _EdgesAhead | None = None) -> int:
     """Scan ``<layers>`` at ``st`` (its start tag) into ``graph.nodes`` and ``byid`` (layer id -> node); return
     the offset after ``</layers>``. With ``ahead``, each layer is also connected to its producers.
 
@@ -626,8 +636,6 @@ def _scan_layers(doc: IRDocument, st: El, gsrc: GraphSource, graph: Graph, byid:
     if st.empty:
         gsrc.last_end = st.end
         return st.end
-    nodes: list[Node] = []
-    graph.nodes = nodes
     head = FAST_HEAD.match
     find = text.find
     fattr = FAST_ATTR.findall

@@ -33,7 +33,8 @@ from typing import TYPE_CHECKING, Any
 
 from ...errors import ModelfileError
 from ...graph import Graph, Node, Value
-from ...model import SaveResult, atomic_write
+from ...fileio import atomic_write, copy_fd
+from ...saving import SaveResult
 from .names import format_dims, format_names, format_shape, parse_names, parse_shape, precision_of_element_type
 from .reader import BODY_ROLES, PORT_MAP_OF, GraphSource, IRDocument, LayerSource, Style
 from .weights import Weights, const_info
@@ -586,45 +587,9 @@ def _is_hole_errno() -> bool:
 
 def _copy_sparse(src: Weights, dst: Path) -> None:
     """Copy ``src`` to ``dst`` skipping holes (``SEEK_DATA``/``SEEK_HOLE``); constant memory."""
-    size = src.size or 0
     with atomic_write(dst, "wb") as f:
         f.flush()
-        out = f.fileno()
-        off = 0
-        while off < size:
-            try:
-                start = os.lseek(src.fd, off, os.SEEK_DATA)
-            except OSError as e:
-                if e.errno == errno.ENXIO:  # only a hole remains
-                    break
-                start = off
-            try:
-                end = os.lseek(src.fd, start, os.SEEK_HOLE)
-            except OSError:
-                end = size
-            _copy_range(src.fd, out, start, end - start)
-            off = end
-        os.ftruncate(out, size)
-
-
-def _copy_range(fin: int, fout: int, off: int, n: int) -> None:
-    done = 0
-    cfr = getattr(os, "copy_file_range", None)
-    while done < n:
-        step = min(n - done, 1 << 26)
-        k = 0
-        if cfr is not None:
-            try:
-                k = cfr(fin, fout, step, off + done, off + done)
-            except OSError:
-                cfr = None
-                k = 0
-        if k <= 0:
-            b = os.pread(fin, min(step, 1 << 24), off + done)
-            if not b:
-                raise ModelfileError(f"short read while copying the .bin at offset {off + done}")
-            k = os.pwrite(fout, b, off + done)
-        done += k
+        copy_fd(src.fd, f.fileno(), src.size or 0)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1320,15 +1285,17 @@ def render(model: "Model", *, version: int | None = None, prune: bool = True, re
     return Rendered(text, False, bin_plan, notes)
 
 
-def write_model(model: "Model", path: Path, *, version: int | None = None, prune: bool = True,
-                renumber: bool = False, weights: str = "auto", link: bool = False, rerender: str | bool = False,
+def write_model(model: "Model", path: Path, *, final: Path | None = None, version: int | None = None,
+                prune: bool = True, renumber: bool = False, weights: str = "auto", rerender: str | bool = False,
                 **options: Any) -> SaveResult:
-    """Write ``path`` (.xml) and the ``.bin`` beside it, each atomically.
+    """Write ``path`` (.xml) and, when it must change or move, the ``.bin`` beside it.
 
-    Options: ``version`` (10/11; default: the file's), ``prune`` unreachable
-    layers of a changed model, ``renumber`` layer ids 0..n-1, ``weights``
-    ("auto": rewrite the .bin only when constants changed; "rewrite"; "copy"),
-    ``link`` (hard-link an unchanged .bin instead of copying it).
+    Options: ``final`` (where the files end up when ``path`` is a staging
+    place: a ``.bin`` already there unchanged is not written), ``version``
+    (10/11; default: the file's), ``prune`` unreachable layers of a changed
+    model, ``renumber`` layer ids 0..n-1, ``weights`` ("auto": rewrite the .bin
+    only when constants changed; "rewrite"; "copy"). An unchanged ``.bin`` going
+    to a new place is copied (sparse-aware), never hard-linked.
     """
     rendered = render(model, version=version, prune=prune, renumber=renumber, weights=weights, rerender=rerender)
     doc = model.meta.get("openvino")
@@ -1336,6 +1303,7 @@ def write_model(model: "Model", path: Path, *, version: int | None = None, prune
     result = SaveResult(path=path)
     result.notes.extend(rendered.notes)
     out_bin = path.with_suffix(".bin")
+    final_bin = (final if final is not None else path).with_suffix(".bin")
     if rendered.bin_plan is not None:
         bp = rendered.bin_plan
         _write_bin(bp, out_bin)
@@ -1346,27 +1314,14 @@ def write_model(model: "Model", path: Path, *, version: int | None = None, prune
     elif doc is not None and doc.weights.exists:
         w = doc.weights
         try:
-            same = os.path.samestat(os.fstat(w.fd), os.stat(out_bin))  # type: ignore[arg-type]
+            same = os.path.samestat(os.fstat(w.fd), os.stat(final_bin))  # type: ignore[arg-type]
         except OSError:
             same = False
         if same:
             result.weights = "unchanged"
         else:
-            linked = False
-            if link and doc.bin_path is not None:
-                try:
-                    if os.path.samestat(os.fstat(w.fd), os.stat(doc.bin_path)):  # type: ignore[arg-type]
-                        tmp = out_bin.with_name(f".{out_bin.name}.tmp-link")
-                        if tmp.exists():
-                            tmp.unlink()
-                        os.link(doc.bin_path, tmp)
-                        os.replace(tmp, out_bin)
-                        linked = True
-                except OSError:
-                    linked = False
-            if not linked:
-                _copy_sparse(w, out_bin)
-            result.weights = "linked" if linked else "copied"
+            _copy_sparse(w, out_bin)
+            result.weights = "copied"
             result.files.append(out_bin)
     elif doc is not None:
         if any(n.op_type == "Const" for n in _iter_nodes(model.graph)):

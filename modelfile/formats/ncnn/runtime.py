@@ -1,0 +1,117 @@
+"""Does ncnn load it? ``load_param`` + ``load_model`` in a worker process.
+
+ncnn crashes on some bad files, so the loading happens in a child process
+that is started once and reused (importing ncnn costs more than loading a
+param). A crash or a hang is a failed check with its signal or the timeout.
+Layer types the app registers itself are registered as placeholders.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import select
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from ..base import RuntimeCheck
+
+__all__ = ["check_load"]
+
+_WORKER = r'''
+import json, os, sys, tempfile
+import ncnn
+keep = []
+class Placeholder(ncnn.Layer):
+    def __init__(self):
+        super().__init__()
+        self.one_blob_only = False
+def creator():
+    layer = Placeholder(); keep.append(layer); return layer
+err = tempfile.TemporaryFile()
+saved = os.dup(2)
+for line in sys.stdin:
+    req = json.loads(line)
+    net = ncnn.Net()
+    net.opt.use_vulkan_compute = False
+    for t in req["custom"]:
+        net.register_custom_layer(t, creator, lambda l: None)
+    err.seek(0); err.truncate()
+    os.dup2(err.fileno(), 2)
+    try:
+        rc = net.load_param(req["param"]) if not req["binary"] else net.load_param_bin(req["param"])
+        rm = 0
+        if rc == 0 and req["bin"]:
+            rm = net.load_model(req["bin"])
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+    err.seek(0)
+    msg = err.read().decode("utf-8", "replace").strip()
+    del net
+    sys.stdout.write(json.dumps({"param": rc, "model": rm, "stderr": msg}) + "\n")
+    sys.stdout.flush()
+'''
+
+
+class _Worker:
+    proc: subprocess.Popen[bytes] | None = None
+
+    @classmethod
+    def get(cls) -> subprocess.Popen[bytes]:
+        p = cls.proc
+        if p is None or p.poll() is not None:
+            p = cls.proc = subprocess.Popen([sys.executable, "-c", _WORKER], stdin=subprocess.PIPE,
+                                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        return p
+
+    @classmethod
+    def kill(cls) -> None:
+        if cls.proc is not None:
+            cls.proc.kill()
+            cls.proc.wait()
+            cls.proc = None
+
+
+def _readline(p: subprocess.Popen[bytes], timeout: float) -> bytes | None:
+    assert p.stdout is not None
+    ready, _, _ = select.select([p.stdout], [], [], timeout)
+    if not ready:
+        return None
+    return p.stdout.readline()
+
+
+def check_load(param: Path, bin_path: Path, *, custom_layers: Sequence[str] = (),
+               timeout: float = 60.0) -> RuntimeCheck:
+    """Load ``param`` (and ``bin_path`` when it exists) in ncnn; never raises for what ncnn says."""
+    if importlib.util.find_spec("ncnn") is None:
+        return RuntimeCheck(None, skipped='ncnn not installed: pip install "modelfile[ncnn]"', runtime="ncnn")
+    with open(param, "rb") as f:
+        binary = f.read(4) == b"\xdd\x85\x76\x00"
+    req = {"param": str(param), "bin": str(bin_path) if bin_path.exists() else "", "binary": binary,
+           "custom": list(custom_layers)}
+    p = _Worker.get()
+    assert p.stdin is not None
+    try:
+        p.stdin.write((json.dumps(req) + "\n").encode())
+        p.stdin.flush()
+        line = _readline(p, timeout)
+    except (BrokenPipeError, OSError):
+        line = b""
+    if line is None:
+        _Worker.kill()
+        return RuntimeCheck(False, f"ncnn did not finish loading within {timeout:.0f} s", runtime="ncnn")
+    if not line:
+        code = p.wait()
+        _Worker.proc = None
+        sig = f"signal {-code}" if code < 0 else f"exit code {code}"
+        return RuntimeCheck(False, f"ncnn crashed ({sig}) while loading the model", runtime="ncnn")
+    r = json.loads(line)
+    first = next((ln for ln in r["stderr"].splitlines() if ln.strip()), "")
+    if r["param"] != 0:
+        return RuntimeCheck(False, f"load_param failed{': ' + first if first else ''}", runtime="ncnn")
+    if r["model"] != 0:
+        return RuntimeCheck(False, f"load_model failed{': ' + first if first else ''}", runtime="ncnn")
+    return RuntimeCheck(True, runtime="ncnn")

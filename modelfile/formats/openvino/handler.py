@@ -1,0 +1,102 @@
+"""The OpenVINO IR format handler: ``.xml`` + ``.bin`` (v10 and v11)."""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ...model import Model
+from ...saving import SaveResult
+from ..base import FormatHandler, RuntimeCheck
+from .reader import IRDocument, read_bytes, read_path
+from .sniff import sniff as _sniff
+
+if TYPE_CHECKING:
+    from .ops import IROps
+
+__all__ = ["HANDLER", "IRHandler", "IRState"]
+
+
+@dataclass(slots=True)
+class IRState:
+    """What an IR model carries besides its graph: the source document (None when built in memory)."""
+
+    doc: IRDocument | None = None
+
+
+class IRHandler(FormatHandler):
+    """OpenVINO IR."""
+
+    name = "openvino"
+
+    def sniff(self, path: Path, head: bytes) -> int:
+        return _sniff(path, head)
+
+    def read(self, path: Path, *, check_weights: bool = True, **_: Any) -> Model:
+        """Load an IR ``.xml``; its ``.bin`` is mapped lazily (missing is fine until data is needed).
+
+        ``check_weights`` verifies at load that every Const lies inside the ``.bin`` when one exists.
+        """
+        graph, doc = read_path(Path(path), check_weights=check_weights)
+        return Model(graph, "openvino", Path(path), self, IRState(doc))
+
+    def read_text(self, xml: str | bytes, path: Path | None = None) -> Model:
+        """Load an IR from a string (``path`` locates the ``.bin`` and names the file in errors)."""
+        raw = xml.encode("utf-8") if isinstance(xml, str) else xml
+        graph, doc = read_bytes(raw, path)
+        return Model(graph, "openvino", path, self, IRState(doc))
+
+    def to_text(self, model: Model, **options: Any) -> str | None:
+        from .writer import render
+
+        return render(model, **options).text
+
+    def companions(self, path: Path) -> list[Path]:
+        return [Path(path).with_suffix(".bin")]
+
+    def write(self, model: Model, path: Path, *, final: Path | None = None, **options: Any) -> SaveResult:
+        from .writer import write_model
+
+        return write_model(model, Path(path), final=final, **options)
+
+    def describe(self, model: Model) -> dict[str, Any]:
+        from .describe import describe
+
+        return describe(model)
+
+    def ops(self, model: Model) -> "IROps":
+        from .ops import IROps
+
+        return IROps(model)
+
+    def runtime_check(self, path: Path, *, custom_layers: Sequence[str] = (), source: Model | None = None,
+                      timeout: float = 60.0) -> RuntimeCheck:
+        """``openvino.Core().read_model`` in-process: parsing, names, shape inference."""
+        if importlib.util.find_spec("openvino") is None:
+            return RuntimeCheck(None, skipped='openvino not installed: pip install "modelfile[openvino]"',
+                                runtime="openvino")
+        import openvino as ov
+
+        path = Path(path)
+        bin_path = path.with_suffix(".bin")
+        try:
+            if bin_path.exists():
+                ov.Core().read_model(str(path), str(bin_path))
+            else:
+                ov.Core().read_model(str(path))
+        except Exception as e:  # OpenVINO raises RuntimeError with its own multi-line text
+            return RuntimeCheck(False, _first_line(str(e)), runtime="openvino")
+        return RuntimeCheck(True, runtime="openvino")
+
+
+def _first_line(text: str) -> str:
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    # "Exception from src/inference/src/cpp/core.cpp:NN:" and "Check '...' failed at ..." are where, not what
+    useful = [ln for ln in lines if not ln.startswith("Exception from ") and not ln.startswith("Check '")]
+    return (useful or lines or ["read_model failed"])[0][:300]
+
+
+HANDLER = IRHandler()

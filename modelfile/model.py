@@ -170,4 +170,5 @@ def detect_format(path: Path) -> str:
 
 
 # re-exported for code written against earlier versions
-from .saving import SaveResult  # noqa: E402
+from .fileio import atomic_write  # noqa: E402,F401
+from .saving import SaveResult  # noqa: E402,F401

@@ -196,6 +196,8 @@ def test_sarif_validates_for_every_rule(tmp_path: Path) -> None:
             p.write_text(case.bad)
         if case.bin_bad is not None:
             p.with_suffix(".bin").write_bytes(case.bin_bad)
+        if code == "IO001":
+            (d / f".{case.name}.modelfile").mkdir()
         files.append(p)
     result = lint_paths(files, isolated=True)
     assert {d.code for d in result.diagnostics} == set(RULES)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+import shutil
 from pathlib import Path
 
 import pytest
@@ -208,15 +209,18 @@ CASES: dict[str, Case] = {
     "IR012": Case(ir(P_X + relu() + RESULT, E01 + E01 + E12), (18, "to-port"), GOOD_IR, name="m.xml"),
     # -- files -----------------------------------------------------------------------
     "IO000": Case("", (0, ""), ncnn(IN)),  # the bad form is a missing file, see _write
+    "IO001": Case(ncnn(IN), (0, ""), ncnn(IN)),  # the bad form has an interrupted save's staging folder
 }
 
 
 def _write(tmp_path: Path, case: Case, text: str, bin_data: bytes | None, *, missing: bool = False) -> Path:
     p = tmp_path / case.name
     for old in tmp_path.iterdir():
-        old.unlink()
+        shutil.rmtree(old) if old.is_dir() else old.unlink()
     if not missing:
         p.write_text(text, encoding="utf-8")
+    if case is CASES.get("IO001") and text is case.bad and bin_data is case.bin_bad:
+        (tmp_path / f".{case.name}.modelfile" / "new").mkdir(parents=True)
     if bin_data is not None:
         p.with_suffix(".bin").write_bytes(bin_data)
     return p

@@ -24,6 +24,7 @@ import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from ..errors import Diagnostic, ModelfileError, Severity
 from ..formats.ncnn import binparam
@@ -31,7 +32,8 @@ from ..formats.ncnn.reader import read_path
 from . import rules_ir, rules_ncnn, rules_sherpa  # noqa: F401  (register the rules)
 from .config import FileSettings, LintConfig, find_config, load_config
 from .fix import FIXABLE, fix_text
-from .rules import IO000, RULES, UNREADABLE_CODES, Rule, Selection
+from ..fileio import leftovers
+from .rules import IO000, IO001, RULES, UNREADABLE_CODES, Rule, Selection
 from .source import NcnnFile
 
 __all__ = [
@@ -159,12 +161,17 @@ def expand_paths(paths: Iterable[str | os.PathLike[str]], *, skip_other_xml: boo
 # -- linting one file ---------------------------------------------------------------
 
 def _kind(path: Path, head: bytes) -> str:
-    if head[:4] == b"\xdd\x85\x76\x00":
+    """The rule pack for a file, by the registry's sniffing (the same as :func:`modelfile.load`)."""
+    from ..formats.ncnn.sniff import is_binary
+    from ..formats.registry import sniff_name
+
+    try:
+        name = sniff_name(path, head)
+    except ModelfileError:
+        return "ncnn"
+    if name == "ncnn" and is_binary(head):
         return "ncnn-bin"
-    stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
-    if path.suffix.lower() == ".xml" or stripped.startswith(b"<"):
-        return "ir"
-    return "ncnn"
+    return {"openvino": "ir"}.get(name, name)
 
 
 def _from_error(e: ModelfileError, path: str) -> list[Diagnostic]:
@@ -186,6 +193,15 @@ def _run(path: Path, settings: FileSettings) -> list[Diagnostic]:
     except OSError as e:
         return [IO000.diag(f"cannot read: {e.strerror or e}", p)]
     enabled = settings.selection.enabled()
+    stage = leftovers(path)
+    if stage is not None and "IO001" in enabled:
+        return [IO001.diag(f"an interrupted save left {stage.name}/ beside this file", p, 0, 0),
+                *_run_kind(path, head, settings, enabled)]
+    return _run_kind(path, head, settings, enabled)
+
+
+def _run_kind(path: Path, head: bytes, settings: FileSettings, enabled: Any) -> list[Diagnostic]:
+    p = str(path)
     kind = _kind(path, head)
     if kind == "ir":
         try:

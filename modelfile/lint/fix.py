@@ -33,7 +33,7 @@ def fix_text(text: str, path: str = "") -> tuple[str, list[str]]:
     n_layers, n_blobs = len(graph.nodes), len(graph.values())
     if (n_layers, n_blobs) == declared:
         return text, []
-    doc.blobs_at_load = -1  # make the writer render the counts line from the graph
+    doc.true_counts = True  # the writer renders the counts line from the graph
     new = to_text(graph)
     changes = []
     if n_layers != declared[0]:

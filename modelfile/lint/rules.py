@@ -64,6 +64,9 @@ def sorted_rules() -> list[Rule]:
 # Findings that mean "could not lint this file at all": exit code 2.
 IO000 = rule("IO000", "unreadable-file", "error", "The path cannot be read (missing, a directory, no permission).",
              "check the path; globs that match nothing are reported here too")
+IO001 = rule("IO001", "interrupted-save", "error",
+             "A save of this model was interrupted: its staging folder (and maybe a journal) is still beside it.",
+             "run any modelfile command on the model (e.g. `modelfile info`) to roll the interrupted save back")
 UNREADABLE_CODES = frozenset({"IO000", "NCNN000", "IR000"})
 
 

@@ -9,12 +9,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ...fileio import atomic_write, copy_file
+from ...graph import Node
 from ...model import Model
 from ...saving import SaveResult
 from ..base import FormatHandler, RuntimeCheck
 from . import binparam
 from .layers import BUILTIN_TYPES
-from .reader import read_path
+from .reader import LineSource, read_path
 from .sniff import is_binary
 from .sniff import sniff as _sniff
 from .writer import Style
@@ -37,6 +38,8 @@ class NcnnState:
     bin_path: Path | None = None
     #: the weights, mapped when first needed (see :meth:`NcnnHandler.weights`)
     weights: "WeightStore | None" = None
+    #: the layers in file order as read: the weights follow them until the store is made
+    source_nodes: tuple[Node, ...] = ()
 
 
 def bin_path_for(param_path: Path) -> Path:
@@ -71,7 +74,11 @@ class NcnnHandler(FormatHandler):
             graph, _doc = read_path(path, strict=strict)
         # ncnn's outputs are the blobs nothing consumes; edits (cut --output) may choose others
         graph.outputs = graph.dangling_values()
-        return Model(graph, "ncnn", path, self, NcnnState(binary=binary, bin_path=bin_path_for(path)))
+        state = NcnnState(binary=binary, bin_path=bin_path_for(path), source_nodes=tuple(graph.nodes))
+        model = Model(graph, "ncnn", path, self, state)
+        if binary and state.bin_path is not None and state.bin_path.is_file():
+            self.weights(model)  # binary layers keep no readable snapshot of their params: map now
+        return model
 
     @staticmethod
     def state(model: Model) -> NcnnState:
@@ -81,13 +88,37 @@ class NcnnHandler(FormatHandler):
         return st
 
     def weights(self, model: Model) -> "WeightStore | None":
-        """The model's weight store, mapping the ``.bin`` on first use (None without a ``.bin``)."""
+        """The model's weight store, mapping the ``.bin`` on first use (None without a ``.bin``).
+
+        The weights belong to the graph from the moment it is read: a store made
+        after edits through the public API locates each layer's bytes from the
+        layers as they were read, so removed, moved and re-parametrised layers
+        still get a matching ``.bin``.
+        """
         st = self.state(model)
         if st.weights is None and st.bin_path is not None and Path(st.bin_path).is_file():
+            import numpy as np
+
             from .weights import WeightStore
 
-            st.weights = WeightStore.from_model(model)
+            path = Path(st.bin_path)
+            data: Any = np.memmap(path, dtype=np.uint8, mode="r") if path.stat().st_size else b""
+            source = [(n, _as_read(n)) for n in st.source_nodes] if st.source_nodes else None
+            st.weights = WeightStore(model.graph, data, path=path, source=source)
         return st.weights
+
+    def _edited(self, model: Model) -> bool:
+        """Whether the layers that read weights may differ from the file's (order, types or params)."""
+        st = self.state(model)
+        if tuple(model.graph.nodes) != st.source_nodes:
+            return True
+        for n in model.graph.nodes:
+            src = n.source
+            if isinstance(src, LineSource):
+                sig = src.sig
+                if n.op_type != sig[0] or tuple(n.attrs.values()) != sig[4]:
+                    return True
+        return False
 
     def to_text(self, model: Model, *, reformat: bool = False, style: Style | None = None) -> str | None:
         if self.state(model).binary:
@@ -109,6 +140,8 @@ class NcnnHandler(FormatHandler):
         st = self.state(model)
         result = SaveResult(path=path)
         store = st.weights
+        if store is None and weights and self._edited(model):
+            store = self.weights(model)
         dirty = bool(store is not None and store.dirty)
         if weights and dirty:
             assert store is not None
@@ -159,6 +192,16 @@ class NcnnHandler(FormatHandler):
         if source is not None:
             known.update(n.op_type for n in source.graph.nodes if n.op_type not in BUILTIN_TYPES)
         return check_load(Path(path), bin_path_for(Path(path)), custom_layers=sorted(known), timeout=timeout)
+
+
+def _as_read(node: Node) -> Node:
+    """``node`` with the type and params its line had in the file (itself when unchanged)."""
+    src = node.source
+    if isinstance(src, LineSource):
+        sig = src.sig
+        if node.op_type != sig[0] or tuple(node.attrs.values()) != sig[4]:
+            return Node(sig[0], node.name, attrs={p.id: p for p in sig[4]})
+    return node
 
 
 def _same_file(a: Path, b: Path) -> bool:

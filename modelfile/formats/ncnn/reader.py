@@ -58,6 +58,10 @@ class NcnnDocument:
     lines: list[str] = field(default_factory=list)
     #: (line, column, message) for count problems found in lenient mode
     problems: list[tuple[int, int, str, str]] = field(default_factory=list)
+    #: layers read (differs from ``declared_layers`` only in lenient mode); -1: unknown
+    layers_at_load: int = -1
+    #: write the true counts instead of the file's own (``lint --fix``)
+    true_counts: bool = False
 
 
 def signature(node: Node) -> tuple[Any, ...]:
@@ -353,7 +357,7 @@ def _read_text(text: str, path: str, strict: bool) -> tuple[Graph, NcnnDocument]
     trailing = "".join(raw[prefix_start:])
     n_values = len(graph.values())
     doc = NcnnDocument(path, magic_raw, counts_raw, declared_layers, declared_blobs, n_values,
-                       trailing, newline, problems=problems)
+                       trailing, newline, problems=problems, layers_at_load=len(nodes))
     doc.lines = raw
     graph.source = doc
     return graph, doc

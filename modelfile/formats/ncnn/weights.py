@@ -694,21 +694,25 @@ class WeightStore:
     the graph: it records the source layer order.
     """
 
-    def __init__(self, graph: Graph, data: Any = b"", *, path: Path | None = None) -> None:
+    def __init__(self, graph: Graph, data: Any = b"", *, path: Path | None = None,
+                 source: Sequence[tuple[Node, Node]] | None = None) -> None:
         self.graph = graph
         self.path = path
         self._buf = _as_u8(data)
         #: size of the source .bin in bytes
         self.size = len(self._buf)
-        nodes, layouts = _plan(graph)
+        # ``source``: (node, as read) pairs in file order, for a graph edited before the store was made
+        pairs = list(source) if source is not None else [(n, n) for n in graph.nodes]
+        nodes = [p[0] for p in pairs]
+        views, layouts = _plan([p[1] for p in pairs])
         #: per node of the source graph (``None``: reads nothing), see :func:`layer_spans`
-        self.spans = _locate(nodes, layouts, self._buf)
+        self.spans = _locate(views, layouts, self._buf)
         #: bytes after the last layer (``None`` when a layer of unknown layout hides it)
         self.trailing = trailing_bytes(self.spans, self.size)
         self._entries: dict[int, _Entry] = {}
         self._tail: _Tail | None = None
-        for node, span in zip(nodes, self.spans):
-            e = _Entry(node, _wsig(node), span=span)
+        for node, view, span in zip(nodes, views, self.spans):
+            e = _Entry(node, _wsig(view), span=span)
             if span is not None and span.status == "unresolved":
                 if self._tail is None:
                     self._tail = _Tail(span.group_offset or 0, span.group_nbytes or 0)
@@ -717,7 +721,7 @@ class WeightStore:
             elif span is not None:
                 e.offset, e.nbytes = span.offset or 0, span.nbytes or 0
             self._entries[id(node)] = e
-        self._orig_order = self._weighted_order(graph)
+        self._orig_order = self._weighted_order(nodes)
         self._modified = False
 
     @classmethod
@@ -819,9 +823,9 @@ class WeightStore:
         e.data = raw
         self._modified = True
 
-    def _weighted_order(self, graph: Graph) -> list[int]:
+    def _weighted_order(self, graph: Graph | Sequence[Node]) -> list[int]:
         out = []
-        for n in graph.nodes:
+        for n in (graph.nodes if isinstance(graph, Graph) else graph):
             e = self._entry(n)
             if e is not None and (e.nbytes or e.grouped or e.data is not None):
                 out.append(id(n))

@@ -161,6 +161,24 @@ def _fresh_names(graph: Graph) -> None:
                 v.name = fresh_name("blob", taken_blobs)
 
 
+def _counts_line(doc: NcnnDocument, n_layers: int, n_blobs: int, newline: str) -> str:
+    """The counts line: the file's own until an edit changes a count, then moved by what the edit changed.
+
+    Counts change only through an edit that changes them (``lint --fix`` and
+    ``fmt`` write the true ones): a file declaring one layer too few keeps
+    declaring one too few, so ncnn sees what it saw before, less the edit. A
+    blob count is never written lower than ncnn needs; a surplus is harmless.
+    """
+    if doc.true_counts:
+        return f"{n_layers} {n_blobs}{newline}"
+    layers_at_load = doc.layers_at_load if doc.layers_at_load >= 0 else doc.declared_layers
+    if n_layers == layers_at_load and n_blobs == doc.blobs_at_load:
+        return doc.counts_raw
+    layers = max(0, doc.declared_layers + (n_layers - layers_at_load))
+    blobs = max(n_blobs, doc.declared_blobs + (n_blobs - doc.blobs_at_load))
+    return f"{layers} {blobs}{newline}"
+
+
 def to_text(graph: Graph, style: Style | None = None, *, reformat: bool = False) -> str:
     """Serialize ``graph``. ``reformat`` re-renders every line (``modelfile fmt``)."""
     doc = graph.source if isinstance(graph.source, NcnnDocument) else None
@@ -171,11 +189,7 @@ def to_text(graph: Graph, style: Style | None = None, *, reformat: bool = False)
     out: list[str] = []
     if doc is not None and not reformat:
         out.append(doc.magic_raw)
-        # A surplus blob count is harmless to ncnn; keep the file's own while the blob set is unchanged.
-        if n_layers == doc.declared_layers and n_blobs == doc.blobs_at_load and doc.declared_blobs >= n_blobs:
-            out.append(doc.counts_raw)
-        else:
-            out.append(f"{n_layers} {n_blobs}{newline}")
+        out.append(_counts_line(doc, n_layers, n_blobs, newline))
     else:
         out.append(f"7767517{newline}{n_layers} {n_blobs}{newline}")
     for node in graph.nodes:

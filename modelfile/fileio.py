@@ -28,6 +28,14 @@ _STAGE_SUFFIX = ".modelfile"
 _JOURNAL = "journal.json"
 
 
+def _fault(point: str) -> None:
+    """Fault injection for the kill tests: ``MODELFILE_FAULT=<point>`` kills the process right here."""
+    if os.environ.get("MODELFILE_FAULT") == point:
+        import signal
+
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
 def new_file_mode() -> int:
     """``0666 & ~umask``: the mode a careful Unix tool gives a new file."""
     mask = os.umask(0)
@@ -246,6 +254,7 @@ class Transaction:
             entries.append({"final": str(final.resolve() if existed else final.absolute()), "key": key,
                             "existed": existed})
         _fsync_dir(old_dir)
+        _fault("staged")
         tmp = self.stage / (_JOURNAL + ".tmp")
         with open(tmp, "w", encoding="utf-8") as f:
             json.dump({"files": entries}, f)
@@ -254,8 +263,11 @@ class Transaction:
         os.replace(tmp, self.stage / _JOURNAL)
         _fsync_dir(self.stage)
         # the journal is in place: from here a kill is rolled back by recover()
-        for final in finals:
+        _fault("journal")
+        for k, final in enumerate(finals):
             os.replace(self.path_for(final), final)
+            _fault(f"rename{k + 1}")
         _fsync_dir(self.main.parent if str(self.main.parent) else Path("."))
         os.unlink(self.stage / _JOURNAL)  # the commit point: the new files stay
         _fsync_dir(self.stage)
+        _fault("committed")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -93,10 +94,17 @@ class IRHandler(FormatHandler):
 
 
 def _first_line(text: str) -> str:
+    """OpenVINO's message in one line: what failed, and at which node."""
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
-    # "Exception from src/inference/src/cpp/core.cpp:NN:" and "Check '...' failed at ..." are where, not what
+    # "Exception from src/...:NN:" and "Check '...' failed at ..." say where in OpenVINO, not what
     useful = [ln for ln in lines if not ln.startswith("Exception from ") and not ln.startswith("Check '")]
-    return (useful or lines or ["read_model failed"])[0][:300]
+    node = next((ln for ln in useful if ln.startswith("While validating node")), None)
+    what = [ln for ln in useful if not ln.startswith("While validating node")]
+    if node is not None:
+        m = re.search(r"with friendly_name '([^']*)'", node)
+        where = f" (at {m.group(1)})" if m else ""
+        return ((what[0] if what else node) + where)[:400]
+    return (useful or lines or ["read_model failed"])[0][:400]
 
 
 HANDLER = IRHandler()

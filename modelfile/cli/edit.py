@@ -7,13 +7,14 @@ from typing import Annotated, Optional
 import typer
 
 from ..errors import ModelfileError
-from ..mo_input import MoSyntaxError, parse_input, parse_output
 from . import app
 from .common import EditOptions, edit_command, handle_errors, run_edit
 from .options import ModelArg
 
 
 def _inputs(text: str | None, option: str = "--input"):  # type: ignore[no-untyped-def]
+    from ..mo_input import MoSyntaxError, parse_input
+
     if not text:
         return []
     try:
@@ -24,6 +25,8 @@ def _inputs(text: str | None, option: str = "--input"):  # type: ignore[no-untyp
 
 
 def _outputs(text: str | None):  # type: ignore[no-untyped-def]
+    from ..mo_input import MoSyntaxError, parse_output
+
     if not text:
         return []
     try:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 
 from ...errors import ModelfileError
 from ...graph import Graph, Node, Value, fresh_name
 from .params import Param
+
+if TYPE_CHECKING:
+    import numpy as np
 
 __all__ = [
     "INPUT_KEYS", "input_dims", "input_to_memorydata", "mat_dims", "set_input_dims", "trim_splits",
@@ -71,6 +73,8 @@ def input_to_memorydata(graph: Graph, node: Node, array: np.ndarray, *, drop_bat
     arrays are stored as int32 bits: pnnx feeds int inputs (Embed indices)
     as int32 Mats.
     """
+    import numpy as np
+
     notes: list[str] = []
     if array.dtype.kind in "iub":
         data = np.ascontiguousarray(array, dtype="<i4")

@@ -13,7 +13,6 @@ from ...graph import Node
 from ...model import Model
 from ...saving import SaveResult
 from ..base import FormatHandler, RuntimeCheck
-from . import binparam
 from .layers import BUILTIN_TYPES
 from .reader import LineSource, read_path
 from .sniff import is_binary
@@ -69,6 +68,8 @@ class NcnnHandler(FormatHandler):
         path = Path(path)
         binary = is_binary(_head(path))
         if binary:
+            from . import binparam
+
             graph = binparam.read_path(path)
         else:
             graph, _doc = read_path(path, strict=strict)
@@ -108,17 +109,26 @@ class NcnnHandler(FormatHandler):
         return st.weights
 
     def _edited(self, model: Model) -> bool:
-        """Whether the layers that read weights may differ from the file's (order, types or params)."""
+        """Whether the layers that read weights differ from the file's (order, types or params)."""
         st = self.state(model)
-        if tuple(model.graph.nodes) != st.source_nodes:
-            return True
-        for n in model.graph.nodes:
-            src = n.source
-            if isinstance(src, LineSource):
-                sig = src.sig
-                if n.op_type != sig[0] or tuple(n.attrs.values()) != sig[4]:
-                    return True
-        return False
+        nodes = tuple(model.graph.nodes)
+        if nodes == st.source_nodes and not any(_as_read(n) is not n for n in nodes):
+            return False
+        from .weights import layer_layout
+
+        def weighted(seq: Sequence[Node]) -> list[tuple[int, str, tuple[Any, ...]]]:
+            out = []
+            for n in seq:
+                view = _as_read(n) if seq is st.source_nodes else n
+                layout = layer_layout(view)
+                # a layer of unknown type with no inputs and outputs is metadata (SherpaMetaData and
+                # its misspellings): it reads no weights
+                if layout == [] or (layout is None and not n.inputs and not n.outputs):
+                    continue
+                out.append((id(n), view.op_type, tuple(view.attrs.values())))
+            return out
+
+        return weighted(st.source_nodes) != weighted(nodes)
 
     def to_text(self, model: Model, *, reformat: bool = False, style: Style | None = None) -> str | None:
         if self.state(model).binary:
@@ -147,6 +157,8 @@ class NcnnHandler(FormatHandler):
             assert store is not None
             store.plan(model.graph)  # a .bin that cannot be written must fail before anything is written
         if st.binary:
+            from . import binparam
+
             data = binparam.to_bytes(model.graph)
         else:
             text = self.to_text(model, reformat=reformat, style=style)
@@ -174,7 +186,7 @@ class NcnnHandler(FormatHandler):
         return result
 
     def describe(self, model: Model) -> dict[str, Any]:
-        from .describe import describe
+        from .summary import describe
 
         return describe(model)
 

@@ -64,7 +64,7 @@ class IRHandler(FormatHandler):
         return write_model(model, Path(path), final=final, **options)
 
     def describe(self, model: Model) -> dict[str, Any]:
-        from .describe import describe
+        from .summary import describe
 
         return describe(model)
 

@@ -19,7 +19,7 @@ import pytest
 from typer.testing import CliRunner
 
 import modelfile
-from conftest import FIXTURES, corpus_files, needs_ncnn, needs_openvino
+from conftest import FIXTURES, needs_ncnn, needs_openvino
 from modelfile.cli import app
 from modelfile.errors import ModelfileError
 from modelfile.fileio import recover, stage_dir_for

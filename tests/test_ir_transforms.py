@@ -14,7 +14,8 @@ from conftest import FIXTURES, needs_openvino
 from modelfile.cli import app
 from modelfile.errors import ModelfileError
 from modelfile.mo_input import parse_input, parse_output
-from modelfile.passes.cut import cut, freeze
+from modelfile.passes.cut import cut
+from modelfile.passes.freeze import freeze
 from modelfile.passes.rename import rename
 from modelfile.passes.reshape import reshape
 from modelfile.passes.state import cut_state, make_state

@@ -15,7 +15,8 @@ from modelfile.cli import app
 from modelfile.errors import ModelfileError
 from modelfile.formats import ncnn
 from modelfile.mo_input import parse_input, parse_output
-from modelfile.passes.cut import cut, freeze
+from modelfile.passes.cut import cut
+from modelfile.passes.freeze import freeze
 from modelfile.passes.rename import rename
 from ncnn_runner import run_ncnn
 

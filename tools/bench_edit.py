@@ -32,7 +32,8 @@ sys.path.insert(0, str(ROOT / "tools"))
 
 import modelfile  # noqa: E402
 from modelfile.mo_input import parse_input, parse_output  # noqa: E402
-from modelfile.passes.cut import cut, freeze  # noqa: E402
+from modelfile.passes.cut import cut  # noqa: E402
+from modelfile.passes.freeze import freeze  # noqa: E402
 from modelfile.passes.rename import rename  # noqa: E402
 
 

@@ -69,7 +69,7 @@ def freeze(
 
     Example: modelfile freeze model.xml "feature_length->157" -o out.xml
     """
-    from ..passes.cut import freeze as _freeze
+    from ..passes.freeze import freeze as _freeze
 
     specs = _inputs(",".join(items))
     run_edit(model, lambda m: _freeze(m, specs), opts=opts)

@@ -15,13 +15,14 @@ import numpy as np
 
 from ..errors import ModelfileError
 from ..formats.base import EditOps
-from ..graph import Node, Value, fresh_name
+from ..graph import Value, fresh_name
 from ..model import Model
 from ..mo_input import InputSpec, OutputSpec, value_shape
 from .locate import Place, locate
+from .prune import prune
 from .report import Report
 
-__all__ = ["cut", "freeze", "format_ops", "value_array"]
+__all__ = ["cut", "format_ops", "value_array"]
 
 _NP_TYPES = {
     "f64": np.float64, "f32": np.float32, "f16": np.float16, "i64": np.int64, "i32": np.int32,
@@ -146,27 +147,6 @@ def cut(model: Model, inputs: list[InputSpec] | None = None, outputs: list[Outpu
         report.add("remove-layer", n.name, before=n.op_type)
     report.extend_changes(ops.finish())
     return report
-
-
-def freeze(model: Model, specs: list[InputSpec]) -> Report:
-    """Freeze existing inputs to constants (``name->value``, optional ``[shape]`` and ``{type}``)."""
-    for s in specs:
-        if s.value is None:
-            raise ModelfileError(f"{s.text or s.location!r} has no ->value to freeze to")
-    r = cut(model, specs, None)
-    r.transform = "freeze"
-    return r
-
-
-def prune(model: Model) -> list[Node]:
-    """Remove nodes nothing needed depends on; returns them (in file order)."""
-    ops = format_ops(model)
-    g = model.graph
-    needed = g.live_nodes(ops.keep_roots(), keep=[n for n in g.nodes if ops.always_keep(n)])
-    dead = [n for n in g.nodes if n not in needed]
-    if dead:
-        ops.remove_nodes(dead)
-    return dead
 
 
 def _shape_text(shape: list[int | None] | None) -> str:

@@ -40,7 +40,7 @@ def cut_state(model: Model, *, names: dict[str, tuple[str | None, str | None]] |
     from ..formats.openvino import new_parameter, new_result
     from ..formats.openvino.edit import remove_node
     from ..formats.openvino.names import parse_shape
-    from .cut import prune
+    from .prune import prune
 
     report = Report("cut-state")
     g = model.graph

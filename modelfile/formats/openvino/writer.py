@@ -196,10 +196,7 @@ def _analyze(graph: Graph, ctx: _Ctx) -> _Plan:
     ctx.plans[graph] = plan
     emit = _order_params(list(graph.nodes), graph.inputs)
     plan.emit = emit
-    plan.structure_changed = gsrc is None or emit != gsrc.nodes0
-    # the node list at load has no duplicates: only a changed one needs the (set-building) check
-    if plan.structure_changed and len(set(emit)) != len(emit):
-        raise ModelfileError(f"graph {graph.name!r} lists a node twice")
+    plan.structure_changed = gsrc is None or emit != gsrc.nodes0  # (the graph keeps its nodes unique)
     touched = plan.touched
     any_body = False
     touch_all = ctx.touch_all
@@ -237,12 +234,8 @@ def _mark_consumers(plan: _Plan, ctx: _Ctx) -> None:
         for u in v.uses:
             g = u.node.graph
             p = ctx.plans.get(g) if g is not None else None
-            if p is not None:
+            if p is not None:  # (a node outside every graph is not written)
                 p.touched.add(u.node)
-            else:  # a node not attached through Graph.append/insert: look for it everywhere
-                for q in ctx.plans.values():
-                    if u.node in q.emit:
-                        q.touched.add(u.node)
 
 
 def _prune(plan: _Plan, ctx: _Ctx) -> None:
@@ -253,17 +246,7 @@ def _prune(plan: _Plan, ctx: _Ctx) -> None:
     if not (plan.structure_changed or plan.rewired):
         return
     emit = plan.emit
-    present = {n for n in emit}
-    live: set[Node] = set()
-    stack = [n for n in emit if n.op_type in ("Result", "Assign")]
-    while stack:
-        n = stack.pop()
-        if n in live:
-            continue
-        live.add(n)
-        for v in n.inputs:
-            if v is not None and v.producer is not None and v.producer in present and v.producer not in live:
-                stack.append(v.producer)
+    live = plan.graph.live_nodes((), keep=[n for n in emit if n.op_type in ("Result", "Assign")])
     keep = [n for n in emit if n in live or n.op_type == "Parameter"]
     if len(keep) != len(emit):
         ctx.pruned += len(emit) - len(keep)

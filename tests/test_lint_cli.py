@@ -221,11 +221,11 @@ def test_sarif_outside_root_uses_file_uri(tmp_path: Path, monkeypatch: pytest.Mo
 
 def test_output_file(models: Path, tmp_path: Path) -> None:
     out = tmp_path / "lint.sarif"
-    r = invoke(str(models), "--format", "sarif", "-o", str(out))
+    r = invoke(str(models), "--format", "sarif", "--report-file", str(out))
     assert r.exit_code == 1 and r.stdout == ""
     _validate_sarif(json.loads(out.read_text()))
     txt = tmp_path / "lint.txt"
-    invoke(str(models), "-o", str(txt))
+    invoke(str(models), "--report-file", str(txt))
     assert "NCNN002" in txt.read_text() and "\x1b[" not in txt.read_text()
 
 

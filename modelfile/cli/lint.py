@@ -55,7 +55,8 @@ def lint(
     config: Annotated[Optional[Path], typer.Option(
         "--config", help="Use this pyproject.toml instead of the nearest one.")] = None,
     isolated: Annotated[bool, typer.Option("--isolated", help="Ignore all pyproject.toml configuration.")] = False,
-    output: Annotated[Optional[Path], typer.Option("-o", "--output", help="Write the report to a file.")] = None,
+    output: Annotated[Optional[Path], typer.Option(
+        "--report-file", help="Write the report to this file (-o is for models everywhere).")] = None,
     skip_other_xml: Annotated[bool, typer.Option(
         "--skip-other-xml", help="Skip named .xml files that are not OpenVINO IR (for pre-commit).")] = False,
     list_rules: Annotated[bool, typer.Option("--list-rules", help="Print the rule table and exit.")] = False,
@@ -65,7 +66,7 @@ def lint(
     Exit status: 0 clean (or only findings below --fail-on), 1 findings at or above
     --fail-on, 2 unreadable input or bad usage. Configure in the tool.modelfile.lint
     table of pyproject.toml; rules: modelfile lint --list-rules.
-    Example: modelfile lint models/ --format sarif -o lint.sarif
+    Example: modelfile lint models/ --format sarif --report-file lint.sarif
     """
     from ..lint import lint_paths
     from ..lint.reporters import FORMATS, render_github, render_json, render_sarif, render_text

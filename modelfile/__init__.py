@@ -8,10 +8,15 @@
 
 from .errors import Diagnostic, ModelfileError, Severity
 from .graph import Graph, Node, SourcePos, Value
-from .model import Model, SaveResult, load
+from . import saving
+from .io import load
+from .model import Model
+from .report import Report, SaveResult
+
+Model.save_hook = saving.save_model  # the model saves through the gate (see modelfile.saving)
 
 __all__ = [
-    "Diagnostic", "Graph", "Model", "ModelfileError", "Node", "SaveResult", "Severity", "SourcePos",
+    "Diagnostic", "Graph", "Model", "ModelfileError", "Node", "Report", "SaveResult", "Severity", "SourcePos",
     "Value", "load",
 ]
 __version__ = "0.1.0"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, MutableMapping
+from collections.abc import Callable, Iterator, MutableMapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -12,9 +12,9 @@ from .graph import Graph, Node, Value
 
 if TYPE_CHECKING:
     from .formats.base import EditOps, FormatHandler
-    from .saving import SaveResult
+    from .report import SaveResult
 
-__all__ = ["Model", "load"]
+__all__ = ["Model"]
 
 
 class Model:
@@ -25,6 +25,10 @@ class Model:
     ``state`` is the format's own typed record (the source document, the
     weights file); ``meta`` is free for callers.
     """
+
+    #: the save gate (:func:`modelfile.saving.save_model`), installed by the ``modelfile`` package so
+    #: that this module does not depend on the linter and the runtimes
+    save_hook: "Callable[..., SaveResult]"
 
     def __init__(self, graph: Graph, fmt: str, path: Path | None, handler: "FormatHandler",
                  state: Any = None) -> None:
@@ -75,12 +79,10 @@ class Model:
         then are they moved into place, together. ``force`` writes even when a
         check fails. See :func:`modelfile.saving.save_model`.
         """
-        from .saving import save_model
-
         target = Path(path) if path is not None else self.path
         if target is None:
             raise ModelfileError("no output path given")
-        return save_model(self, Path(target), force=force, verify=verify, **options)
+        return Model.save_hook(self, Path(target), force=force, verify=verify, **options)
 
     def to_text(self) -> str:
         """The serialized main file as text (ncnn .param / IR .xml)."""
@@ -144,31 +146,7 @@ class _MetaView(MutableMapping[str, Any]):
         return sum(1 for _ in self)
 
 
-def load(path: str | os.PathLike[str], **options: Any) -> Model:
-    """Read a model file (ncnn ``.param``/``.param.bin``, OpenVINO ``.xml``) into a :class:`Model`.
-
-    The format is recognised by content (see :mod:`modelfile.formats.registry`).
-    A save of this file that a kill interrupted is rolled back first.
-    """
-    from .fileio import recover
-    from .formats.registry import sniff
-
-    p = Path(path)
-    if not p.exists():
-        raise ModelfileError("no such file", file=str(p))
-    if p.is_dir():
-        raise ModelfileError("is a directory, not a model file", file=str(p))
-    recover(p)
-    return sniff(p).read(p, **options)
-
-
-def detect_format(path: Path) -> str:
-    """The registered format name for ``path`` (by content)."""
-    from .formats.registry import sniff_name
-
-    return sniff_name(Path(path))
-
-
 # re-exported for code written against earlier versions
 from .fileio import atomic_write  # noqa: E402,F401
-from .saving import SaveResult  # noqa: E402,F401
+from .report import SaveResult  # noqa: E402,F401
+

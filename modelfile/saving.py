@@ -15,45 +15,18 @@ import os
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import Diagnostic, ModelfileError, Severity
 from .fileio import Transaction
+from .report import Check, SaveResult
 
 if TYPE_CHECKING:
     from .model import Model
 
 __all__ = ["Check", "SaveResult", "save_model"]
-
-
-@dataclass(slots=True)
-class Check:
-    """One step of the save gate: ``passed``, ``failed``, ``skipped`` (``detail`` says why) or ``forced``."""
-
-    name: str
-    status: str
-    detail: str = ""
-
-    def to_dict(self) -> dict[str, str]:
-        return {"name": self.name, "status": self.status, "detail": self.detail}
-
-
-@dataclass
-class SaveResult:
-    """What :meth:`Model.save` wrote and which checks it ran."""
-
-    path: Path
-    files: list[Path] = field(default_factory=list)
-    #: "rewritten", "copied", "unchanged" or "none" for the weights file
-    weights: str = "none"
-    notes: list[str] = field(default_factory=list)
-    checks: list[Check] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"path": str(self.path), "files": [str(p) for p in self.files], "weights": self.weights,
-                "notes": list(self.notes), "checks": [c.to_dict() for c in self.checks]}
 
 
 def _writable(path: Path) -> bool:

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Optional
 import typer
 
 from ..errors import ModelfileError
-from ..model import load
+from ..io import load
 from .common import EXIT_USAGE, EditOptions, edit_command, handle_errors, out, run_edit, unified_diff
 from .options import DiffOpt, ForceOpt, InPlaceOpt, JsonOpt, ModelArg, NoVerifyOpt, OutputOpt
 

@@ -16,14 +16,15 @@ import typer
 from rich.console import Console
 
 from ..errors import ModelfileError, excerpt
-from ..model import Model, load
-from ..passes.report import Report
+from ..io import load
+from ..model import Model
+from ..report import Report
 from .options import (
     CustomLayerOpt, DiffOpt, DryRunOpt, ForceOpt, InPlaceOpt, JsonOpt, NoVerifyOpt, OutputOpt, VerboseOpt,
 )
 
 if TYPE_CHECKING:
-    from ..saving import SaveResult
+    from ..report import SaveResult
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)

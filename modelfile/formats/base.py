@@ -20,8 +20,8 @@ if TYPE_CHECKING:
 
     from ..graph import Node, Value
     from ..model import Model
-    from ..passes.report import Change
-    from ..saving import SaveResult
+    from ..report import Change
+    from ..report import SaveResult
 
 __all__ = ["EditOps", "FormatHandler", "RuntimeCheck"]
 
@@ -102,6 +102,8 @@ class FormatHandler(ABC):
 
     #: the registry name, also ``Model.format``
     name: str = ""
+    #: what the format can express beyond a plain graph ("state": ReadValue/Assign variables)
+    capabilities: frozenset[str] = frozenset()
 
     @abstractmethod
     def sniff(self, path: Path, head: bytes) -> int:

@@ -23,8 +23,8 @@ RT_KEY = ("modelfile", "state")
 
 
 def _require_ir(model: Model, what: str) -> None:
-    if model.format != "openvino":
-        raise ModelfileError(f"{what} works on OpenVINO IR (ncnn has no state variables)")
+    if "state" not in model.handler.capabilities:
+        raise ModelfileError(f"{what} works on OpenVINO IR ({model.format} models have no state variables)")
 
 
 def cut_state(model: Model, *, names: dict[str, tuple[str | None, str | None]] | None = None,

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from ...model import Model
-from ...saving import SaveResult
+from ...report import SaveResult
 from .handler import HANDLER
 from .writer import Style
 

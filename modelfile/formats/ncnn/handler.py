@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from ...fileio import atomic_write, copy_file
 from ...graph import Node
 from ...model import Model
-from ...saving import SaveResult
+from ...report import SaveResult
 from ..base import FormatHandler, RuntimeCheck
 from .layers import BUILTIN_TYPES
 from .reader import LineSource, read_path

@@ -9,7 +9,7 @@ import numpy as np
 
 from ...graph import Node, Value
 from ...model import Model
-from ...passes.report import Change
+from ...report import Change
 from . import edit
 
 __all__ = ["NcnnOps"]

@@ -7,7 +7,7 @@ from typing import Any
 
 from ...graph import Graph, Node, Value
 from ...model import Model
-from ...saving import SaveResult
+from ...report import SaveResult
 from .handler import HANDLER
 from .names import format_shape
 from .reader import IRDocument

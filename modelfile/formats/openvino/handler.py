@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ...model import Model
-from ...saving import SaveResult
+from ...report import SaveResult
 from ..base import FormatHandler, RuntimeCheck
 from .reader import IRDocument, read_bytes, read_path
 from .sniff import sniff as _sniff
@@ -32,6 +32,7 @@ class IRHandler(FormatHandler):
     """OpenVINO IR."""
 
     name = "openvino"
+    capabilities = frozenset({"state"})
 
     def sniff(self, path: Path, head: bytes) -> int:
         return _sniff(path, head)

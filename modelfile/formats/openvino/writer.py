@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 from ...errors import ModelfileError
 from ...graph import Graph, Node, Value
 from ...fileio import atomic_write, copy_fd
-from ...saving import SaveResult
+from ...report import SaveResult
 from .names import format_dims, format_names, format_shape, parse_names, parse_shape, precision_of_element_type
 from .reader import BODY_ROLES, PORT_MAP_OF, GraphSource, IRDocument, LayerSource, Style
 from .weights import Weights, const_info

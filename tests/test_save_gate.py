@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import stat
@@ -51,7 +52,7 @@ def test_runtime_refusal_writes_nothing_and_names_the_check(tmp_path: Path) -> N
     assert r.exit_code == 2
     first = r.stderr.splitlines()[0]
     assert first.startswith(f"{tmp_path / 'j.xml'}: not written: the runtime check failed: openvino: ")
-    assert "Incompatible MatMul" in first and "(at MatMul_21)" in first
+    assert "Incompatible MatMul" in first and re.search(r"\(at MatMul_\d+\)$", first)  # OpenVINO numbers it
     assert _entries(tmp_path) == []  # no model, no .bin, no staging folder, no temp file
 
 

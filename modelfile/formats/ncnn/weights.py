@@ -726,14 +726,15 @@ class WeightStore:
 
     @classmethod
     def from_model(cls, model: Any, *, attach: bool = True) -> "WeightStore":
-        """Map ``model.meta["bin_path"]`` and locate every layer; with ``attach`` set ``model.meta["weights"]``.
+        """Map the model's ``.bin`` (``model.state.bin_path``) and locate every layer; with ``attach`` keep the
+        store as ``model.state.weights``.
 
         Returns the attached store when there already is one for this graph.
         """
-        existing = model.meta.get("weights")
+        existing = getattr(model.state, "weights", None)
         if attach and isinstance(existing, WeightStore) and existing.graph is model.graph:
             return existing
-        path = model.meta.get("bin_path")
+        path = getattr(model.state, "bin_path", None)
         if path is None:
             raise ModelfileError("the model has no .bin path", code=_ERR, file=str(model.path or ""))
         path = Path(path)
@@ -744,7 +745,7 @@ class WeightStore:
         data: Any = np.memmap(path, dtype=np.uint8, mode="r") if path.stat().st_size else b""
         store = cls(model.graph, data, path=path)
         if attach:
-            model.meta["weights"] = store
+            model.state.weights = store
         return store
 
     # -- queries ---------------------------------------------------------

@@ -81,7 +81,7 @@ def describe(model: "Model") -> dict[str, Any]:
     TensorIterator/Loop/If too; ``counts.layers`` is the top level only, ``layers_total`` all.
     """
     g = model.graph
-    doc = model.meta.get("openvino")
+    doc = getattr(model.state, "doc", None)
     doc = doc if isinstance(doc, IRDocument) else None
     nodes = list(_walk(g))
     hist = Counter(f"{n.version or '?'}::{n.op_type}" for n in nodes)

@@ -257,7 +257,7 @@ def _prune(plan: _Plan, ctx: _Ctx) -> None:
 
 def is_modified(model: "Model") -> bool:
     """Whether saving ``model`` would produce anything but its original bytes."""
-    doc = model.meta.get("openvino")
+    doc = getattr(model.state, "doc", None)
     doc = doc if isinstance(doc, IRDocument) else None
     if doc is None:
         return True
@@ -1240,7 +1240,7 @@ def render(model: "Model", *, version: int | None = None, prune: bool = True, re
     ``rerender`` exists to exercise the renderer: ``"touched"`` treats every
     layer as edited (splice path), ``"new"`` writes every layer from scratch.
     """
-    doc = model.meta.get("openvino")
+    doc = getattr(model.state, "doc", None)
     doc = doc if isinstance(doc, IRDocument) else None
     src_version = doc.version if doc is not None else None
     if rerender == "new":
@@ -1281,7 +1281,7 @@ def write_model(model: "Model", path: Path, *, final: Path | None = None, versio
     to a new place is copied (sparse-aware), never hard-linked.
     """
     rendered = render(model, version=version, prune=prune, renumber=renumber, weights=weights, rerender=rerender)
-    doc = model.meta.get("openvino")
+    doc = getattr(model.state, "doc", None)
     doc = doc if isinstance(doc, IRDocument) else None
     result = SaveResult(path=path)
     result.notes.extend(rendered.notes)

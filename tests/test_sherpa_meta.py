@@ -264,8 +264,11 @@ def test_wrong_family_flag_and_missing_values(tmp_path: Path) -> None:
     enc = _copy_family("lstm", tmp_path) / "encoder.ncnn.param"
     code, _o, err = _patch([str(enc), "--add-sherpa-meta", "--model-type", "lstm", "--memory-size", "3", "-n"])
     assert code == 2 and "not a lstm option" in err
-    code, _o, err = _patch([str(enc), "--add-sherpa-meta", "--model-type", "lstm", "--encoder-dim", "3", "-n"])
-    assert code == 2 and "--num-encoder-layers" in err
+    # values the graph shows are derived now (tests/test_sherpa_derive.py); what it cannot show is asked for
+    emf = _copy_family("conv-emformer", tmp_path) / "encoder.ncnn.param"
+    code, _o, err = _patch([str(emf), "--add-sherpa-meta", "--model-type", "conv-emformer", "--encoder-dim", "12",
+                            "-n"])
+    assert code == 2 and "--memory-size --chunk-length --right-context-length" in err
 
 
 def test_dry_run_and_json(tmp_path: Path) -> None:

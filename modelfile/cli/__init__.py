@@ -192,7 +192,7 @@ def patch(
     --attention-dims 192,192,192,192,192 --zipformer-downsampling-factors 1,2,4,8,2 --cnn-module-kernels 31,31,31,31,31
     -o encoder.ncnn.param
     """
-    from ..passes.sherpa_meta import add_sherpa_meta as _add, meta_from_flags
+    from ..passes.sherpa_meta import patch_sherpa_meta
 
     if not add_sherpa_meta:
         raise ModelfileError("nothing to do: pass --add-sherpa-meta")
@@ -204,9 +204,9 @@ def patch(
         "chunk-length": chunk_length, "right-context-length": right_context_length, "encoder-dim": encoder_dim,
         "rnn-hidden-size": rnn_hidden_size,
     }
-    meta = meta_from_flags(model_type, flags, from_export_command)
-    # --force also lets values through that do not fit the graph
-    run_edit(model, lambda m: _add(m.graph, meta, replace=replace, force=opts.force), opts=opts)
+    # --force also writes values that do not fit, or contradict, the graph
+    run_edit(model, lambda m: patch_sherpa_meta(m.graph, model_type, flags, from_export_command, replace=replace,
+                                                force=opts.force), opts=opts)
 
 
 def main() -> None:

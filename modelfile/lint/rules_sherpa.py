@@ -1,6 +1,6 @@
 """sherpa-ncnn rules: the ``SherpaMetaData`` layer of streaming encoders and what sherpa-ncnn's ncnn lacks.
 
-The value checks are :func:`modelfile.passes.sherpa_meta.check_meta` (shared
+The value checks are :func:`modelfile.sherpa.checks.check_meta` (shared
 with ``patch --add-sherpa-meta``); this module maps its problems to rule codes
 and positions. The rules run on files that look like sherpa encoders (see
 :func:`is_sherpa_encoder`) or when forced with ``--sherpa`` / ``sherpa = true``.
@@ -15,7 +15,9 @@ from typing import Any
 
 from ..errors import Diagnostic
 from ..graph import Node
-from ..passes.sherpa_meta import META_NAME, META_TYPE, check_meta, find_meta_layers
+from ..sherpa.checks import check_meta
+from ..sherpa.layers import find_meta_layers
+from ..sherpa.schema import META_NAME, META_TYPE
 from .rules import Rule, rule
 from .rules_ncnn import CHECKS
 from .source import NcnnFile

@@ -91,13 +91,16 @@ def _print_info(data: dict[str, Any]) -> None:
             out.print(f"[bold]{key.replace('_', ' ')}[/]: {json.dumps(v, indent=2, default=str)}")
     meta = data.get("sherpa_meta")
     if meta:
-        s = Table(title=f"SherpaMetaData ({meta['family']})", title_justify="left", show_header=False)
+        derived = meta.get("derived") or {}
+        s = Table(title=f"SherpaMetaData ({meta['family']})", title_justify="left")
         s.add_column("field", style="bold")
-        s.add_column("value")
-        for k, v in meta["fields"].items():
-            s.add_row(k, _cell(v))
+        s.add_column("declared")
+        s.add_column("graph")
+        for k in dict.fromkeys([*meta["fields"], *derived]):
+            g = _cell(derived.get(k))
+            s.add_row(k, _cell(meta["fields"].get(k)), f"[red]{g}[/]" if k.split(" (")[0] in meta.get("mismatch", ()) else g)
         if meta.get("warning"):
-            s.add_row("warning", meta["warning"])
+            s.add_row("warning", meta["warning"], "")
         out.print(s)
 
 

@@ -16,8 +16,9 @@ from typing import Any
 from ..errors import Diagnostic
 from ..graph import Node
 from ..sherpa.checks import check_meta
+from ..sherpa.graphfix import declared_contradictions
 from ..sherpa.layers import find_meta_layers
-from ..sherpa.schema import META_NAME, META_TYPE
+from ..sherpa.schema import META_NAME, META_TYPE, format_flag_value
 from .rules import Rule, rule
 from .rules_ncnn import CHECKS
 from .source import NcnnFile
@@ -62,6 +63,10 @@ SHERPA011 = rule("SHERPA011", "meta-value", "error",
 SHERPA012 = rule("SHERPA012", "sherpa-disabled-layer", "warning",
                  "A layer type that sherpa-ncnn's ncnn build leaves out; sherpa-ncnn fails to load it.",
                  "re-export so the op becomes a type sherpa-ncnn's ncnn has, or build sherpa-ncnn with it")
+SHERPA013 = rule("SHERPA013", "meta-contradicts-graph", "error",
+                 "A meta value the encoder graph contradicts (layer counts, dims, kernels, context sizes read "
+                 "off the graph): sherpa-ncnn builds wrong-shaped states and decodes garbage or crashes.",
+                 "use the graph's value (`modelfile lint --fix` writes it)", fixable=True)
 
 #: custom layers sherpa-ncnn registers on the encoder net (model.cc RegisterCustomLayers)
 ZIPFORMER_OPS = frozenset({"PoolingModuleNoProj", "TensorAsStrided", "SimpleUpsample", "Stack"})
@@ -197,6 +202,12 @@ def _check_values(f: NcnnFile, node: Node) -> Iterator[Diagnostic]:
         if tok is None and ll is not None:
             col = len(ll.body.rstrip()) + 1 if r in (SHERPA005, SHERPA006) else ll.type.col
         yield f.at(r, node, tok, prob.message, hint=prob.hint or None, col=col)
+    if any(p.code in ("SHERPA-FAMILY", "SHERPA-TYPE", "SHERPA-ARRAY-LENGTH", "SHERPA-IO-COUNT") for p in problems):
+        return  # values of the wrong kind or count: compared with the graph once those are fixed
+    for key, c in declared_contradictions(f.graph, node, params):
+        tok = ll.param(key) if ll is not None else None
+        yield f.at(SHERPA013, node, tok, f"--{c.flag} {format_flag_value(c.given)} contradicts the encoder graph",
+                   hint=f"the graph has {format_flag_value(c.found)} ({c.where}); `modelfile lint --fix` writes it")
 
 
-CHECKS.append((frozenset(f"SHERPA{k:03d}" for k in range(1, 13)), check_sherpa))
+CHECKS.append((frozenset(f"SHERPA{k:03d}" for k in range(1, 14)), check_sherpa))

@@ -403,8 +403,10 @@ def _zipformer_rates(d: Derivation, t: list[int], ts: list[Any], given: dict[str
     gdcl = given.get("decode-chunk-len")
     if isinstance(gf, list) and gf and isinstance(gf[0], int) and gf[0] > 0:
         ds0, anchor = gf[0], f"first factor {gf[0]} as given"
-    elif isinstance(gdcl, int) and gdcl % (2 * t[0]) == 0:
+    elif isinstance(gdcl, int) and gdcl > 0 and gdcl % (2 * t[0]) == 0:
         ds0, anchor = gdcl // (2 * t[0]), f"--decode-chunk-len {gdcl} as given"
+    elif isinstance(gdcl, int):  # no first factor makes it fit: the graph contradicts it
+        ds0, anchor = 1, f"must be a multiple of {2 * t[0]}"
     else:
         ds0, anchor = 1, "first stack's factor taken as 1, as in every icefall config"
     total = t[0] * ds0
@@ -416,6 +418,8 @@ def _zipformer_rates(d: Derivation, t: list[int], ts: list[Any], given: dict[str
          [Evidence(e[1].node, f"{total} / {x} frames per chunk ({anchor})") for e, x in zip(ts, t)])
     _set(d, "decode-chunk-len", 2 * total,
          [Evidence(ts[0][1].node, f"2 x {t[0]} frames per chunk x factor {ds0} ({anchor})")])
-    if anchor.startswith("first stack"):
+    if anchor.startswith("must"):
+        d.assumed["zipformer-downsampling-factors"] = anchor
+    elif anchor.startswith("first stack"):
         d.assumed["zipformer-downsampling-factors"] = anchor
         d.assumed["decode-chunk-len"] = anchor

@@ -85,7 +85,7 @@ def verify_sherpa(param_path: str | os.PathLike[str], bin_path: str | os.PathLik
     their ``.param`` paths (bins beside them), found by icefall's names next to
     the encoder (or in ``model_dir``) when not given. Without both, and
     ``tokens.txt``, only loading is checked. When sherpa-ncnn is not installed
-    the answer is ``(True, "skipped: ...")``.
+    or the encoder has no ``.bin``, the answer is ``(True, "skipped: ...")``.
     """
     if importlib.util.find_spec("sherpa_ncnn") is None:
         return True, "skipped: sherpa-ncnn is not installed"
@@ -95,12 +95,11 @@ def verify_sherpa(param_path: str | os.PathLike[str], bin_path: str | os.PathLik
     dec = Path(decoder) if decoder is not None else found["decoder_param"]
     joi = Path(joiner) if joiner is not None else found["joiner_param"]
     tok = Path(tokens) if tokens is not None else found["tokens"]
+    if not enc_bin.is_file():  # sherpa-ncnn loads the encoder's weights when it builds the model
+        return True, f"skipped: no weights ({enc_bin.name}) to load {enc.name} with"
     with tempfile.TemporaryDirectory(prefix="modelfile-sherpa-") as tmp:
         t = Path(tmp)
-        full = dec is not None and joi is not None and tok is not None and enc_bin.is_file()
-        if not enc_bin.is_file():
-            enc_bin = t / "encoder.bin"
-            enc_bin.write_bytes(b"")
+        full = dec is not None and joi is not None and tok is not None
         if dec is None or joi is None or tok is None:
             # stand-ins: sherpa-ncnn constructs the model from params alone
             dec, joi, tok = t / "decoder.param", t / "joiner.param", t / "tokens.txt"

@@ -332,3 +332,50 @@ def test_verify_reports_sherpas_own_refusals(tmp_path: Path) -> None:
     assert ok and "construction only" in msg, msg
     ok, msg = verify_sherpa(other / "encoder.ncnn.param")
     assert ok and msg.startswith("skipped: no weights"), msg
+
+
+# -- pnnx module paths in layer names ----------------------------------------------
+
+def _with_stack0_name(tmp: Path, name: str) -> Path:
+    """zipformer-b with its first stack-0 conv-module layer renamed to an icefall module path."""
+    d = _copy("zipformer-b", tmp)
+    enc = d / "encoder.ncnn.param"
+    lines = enc.read_text().splitlines(True)
+    i = next(i for i, ln in enumerate(lines) if ln.startswith("ConvolutionDepthWise1D") and " 1=3 " in ln
+             and " 3=1 " in ln)
+    old = lines[i].split()[1]
+    lines[i] = lines[i].replace(old, name, 1)
+    enc.write_text("".join(lines))
+    return enc
+
+
+def test_module_path_names_settle_the_first_factor(tmp_path: Path) -> None:
+    enc = _with_stack0_name(tmp_path, "encoder.encoders.0.layers.0.conv_module1.depthwise_conv")
+    d = derive(modelfile.load(enc).graph)
+    assert d.values["zipformer-downsampling-factors"] == [1, 2, 4, 8, 2] and d.values["decode-chunk-len"] == 32
+    assert "decode-chunk-len" not in d.assumed and "encoders.0.layers.0" in d.where("decode-chunk-len")
+
+
+def test_downsampled_first_stack_asks_for_the_chunk_length(tmp_path: Path) -> None:
+    enc = _with_stack0_name(tmp_path, "encoder.encoders.0.encoder.layers.0.conv_module1.depthwise_conv")
+    code, _o, err = _patch(str(enc), "--add-sherpa-meta", "-n")
+    first = err.splitlines()[0]
+    assert code == 2 and "--decode-chunk-len --zipformer-downsampling-factors" in first and "downsampled" in first
+    code, out, err = _patch(str(enc), "--add-sherpa-meta", "--decode-chunk-len", "64", "-n", "--json")
+    assert code == 0, err  # 64 = 2 x 16 frames x first factor 2
+    assert "-23319=5,2,4,8,16,4" in json.loads(out)["changes"][0]["after"]
+
+
+def test_layer_counts_from_module_paths() -> None:
+    from modelfile.graph import Graph, Node
+    from modelfile.sherpa.derive import _zipformer_paths
+
+    g = Graph()
+    for name in ("encoder.encoders.0.layers.0.norm", "encoder.encoders.0.layers.1.norm",
+                 "encoder.encoders.1.encoder.layers.0.self_attn.in_proj", "encoder.encoders.1.downsample",
+                 "encoder.encoders.1.encoder.layers.2.feed_forward1", "decoder.embedding"):
+        g.append(Node("Gemm", name))
+    paths = _zipformer_paths(g)
+    assert sorted(paths) == [0, 1]
+    assert paths[0].layers == {0, 1} and not paths[0].downsampled
+    assert paths[1].layers == {0, 2} and paths[1].downsampled

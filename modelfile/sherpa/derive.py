@@ -36,6 +36,7 @@ contradicting flag can be answered with "the graph has X at layer L, line N".
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -103,14 +104,8 @@ class Derivation:
 
 def _io(graph: Graph) -> tuple[dict[str, Value], dict[str, Value]]:
     """Encoder inputs (tops of Input layers) and outputs (unused tops) by blob name."""
-    ins: dict[str, Value] = {}
-    outs: dict[str, Value] = {}
-    for n in graph:
-        for v in n.outputs:
-            if n.op_type == "Input":
-                ins[v.name] = v
-            elif not v.consumers():
-                outs[v.name] = v
+    ins = {v.name: v for n in graph if n.op_type == "Input" for v in n.outputs}
+    outs = {v.name: v for v in graph.dangling_values() if v.name not in ins}
     return ins, outs
 
 
@@ -185,6 +180,34 @@ def _producer_reshape(v: Value | None) -> Node | None:
     if v is None or v.producer is None:
         return None
     return v.producer if v.producer.op_type == "Reshape" else None
+
+
+_ZIP_PATH = re.compile(r"(?:^|\.)encoders\.(\d+)\.(encoder\.)?layers\.(\d+)\.")
+
+
+@dataclass
+class _Stack:
+    layers: set[int] = field(default_factory=set)
+    downsampled: bool = False
+    node: Node | None = None
+
+
+def _zipformer_paths(graph: Graph) -> dict[int, _Stack]:
+    """Stacks seen in pnnx module-path layer names: ``encoders.I.layers.J.`` (a plain ZipformerEncoder,
+    downsampling factor 1) or ``encoders.I.encoder.layers.J.`` (a DownsampledZipformerEncoder)."""
+    stacks: dict[int, _Stack] = {}
+    for n in graph:
+        if "encoders." not in n.name:
+            continue
+        m = _ZIP_PATH.search(n.name)
+        if m is None:
+            continue
+        st = stacks.setdefault(int(m.group(1)), _Stack())
+        st.layers.add(int(m.group(3)))
+        st.downsampled |= m.group(2) is not None
+        if st.node is None:
+            st.node = n
+    return stacks
 
 
 # -- family ----------------------------------------------------------------------
@@ -331,6 +354,7 @@ def _zipformer(graph: Graph, d: Derivation, given: dict[str, Any]) -> None:
         name = 1 + kind * n + i
         return ins.get(f"in{name}"), outs.get(f"out{name}")
 
+    paths = _zipformer_paths(graph)
     per: dict[str, list[tuple[int, Evidence] | None]] = {
         k: [] for k in ("num-encoder-layers", "encoder-dims", "attention-dims", "cnn-module-kernels", "lc", "T")}
     for i in range(n):
@@ -349,6 +373,9 @@ def _zipformer(graph: Graph, d: Derivation, given: dict[str, Any]) -> None:
                 layers = (sc[0], Evidence(sc[1], f"cached_key of stack {i + 1} sliced {sc[0]} ways"))
             elif (rk := _producer_reshape(key_out)) is not None and len(_shape(rk)) == 3:
                 layers = (_shape(rk)[2], Evidence(rk, f"new cached_key of stack {i + 1} has {_shape(rk)[2]} layers"))
+        if layers is None and i in paths and paths[i].layers == set(range(len(paths[i].layers))):
+            layers = (len(paths[i].layers), Evidence(paths[i].node, f"layer names encoders.{i}.*layers.0-"
+                                                                    f"{len(paths[i].layers) - 1}"))
         per["num-encoder-layers"].append(layers)
         dw = _forward(conv_in, _DW_CONV) if conv_in is not None else None
         per["encoder-dims"].append((_p(dw, 0), Evidence(dw, f"stack {i + 1} conv module channels 0={_p(dw, 0)}"))
@@ -387,7 +414,7 @@ def _zipformer(graph: Graph, d: Derivation, given: dict[str, Any]) -> None:
                            f"({ts[0][1].where()})")])  # type: ignore[index]
         else:
             d.undetermined["num-left-chunks"] = f"key caches {lc} are not a common multiple of chunk frames {t}"
-        _zipformer_rates(d, t, ts, given)
+        _zipformer_rates(d, t, ts, given, paths.get(0))
     else:
         for f in ("num-left-chunks", "decode-chunk-len", "zipformer-downsampling-factors"):
             d.undetermined[f] = "no cached_len step or key cache shape for every stack"
@@ -397,8 +424,17 @@ def _zipformer(graph: Graph, d: Derivation, given: dict[str, Any]) -> None:
             d.assumed[f] = f"{v}, icefall's code constant (not in the graph)"
 
 
-def _zipformer_rates(d: Derivation, t: list[int], ts: list[Any], given: dict[str, Any]) -> None:
-    """Downsampling factors and chunk length from frames per chunk: T_i = decode_chunk_len / (2 * ds_i)."""
+_ASSUMED = "first stack's factor taken as 1, as in every icefall config"
+
+
+def _zipformer_rates(d: Derivation, t: list[int], ts: list[Any], given: dict[str, Any],
+                     first: _Stack | None) -> None:
+    """Downsampling factors and chunk length from frames per chunk: T_i = decode_chunk_len / (2 * ds_i).
+
+    The frames fix the factors up to a common multiple; the first stack's factor
+    anchors them: given, implied by a given chunk length, 1 when the layer names
+    show a plain (not downsampled) first stack, else taken as 1 (an assumption).
+    """
     gf = given.get("zipformer-downsampling-factors")
     gdcl = given.get("decode-chunk-len")
     if isinstance(gf, list) and gf and isinstance(gf[0], int) and gf[0] > 0:
@@ -407,8 +443,15 @@ def _zipformer_rates(d: Derivation, t: list[int], ts: list[Any], given: dict[str
         ds0, anchor = gdcl // (2 * t[0]), f"--decode-chunk-len {gdcl} as given"
     elif isinstance(gdcl, int):  # no first factor makes it fit: the graph contradicts it
         ds0, anchor = 1, f"must be a multiple of {2 * t[0]}"
+    elif first is not None and not first.downsampled and first.node is not None:
+        ds0, anchor = 1, f"first stack not downsampled: layer {first.node.name}"
+    elif first is not None and first.downsampled:
+        for f in ("zipformer-downsampling-factors", "decode-chunk-len"):
+            d.undetermined[f] = (f"the first stack is downsampled (layer {first.node.name if first.node else '?'}) "
+                                 f"and frames per chunk {t} fix the factors only up to a common multiple")
+        return
     else:
-        ds0, anchor = 1, "first stack's factor taken as 1, as in every icefall config"
+        ds0, anchor = 1, _ASSUMED
     total = t[0] * ds0
     factors = [total // x if x and total % x == 0 else None for x in t]
     if any(f is None for f in factors):
@@ -418,8 +461,8 @@ def _zipformer_rates(d: Derivation, t: list[int], ts: list[Any], given: dict[str
          [Evidence(e[1].node, f"{total} / {x} frames per chunk ({anchor})") for e, x in zip(ts, t)])
     _set(d, "decode-chunk-len", 2 * total,
          [Evidence(ts[0][1].node, f"2 x {t[0]} frames per chunk x factor {ds0} ({anchor})")])
-    if anchor.startswith("must"):
+    if anchor.startswith("must"):  # the given chunk length is checked against 2 x T; the factors are not
         d.assumed["zipformer-downsampling-factors"] = anchor
-    elif anchor.startswith("first stack"):
+    elif anchor == _ASSUMED:
         d.assumed["zipformer-downsampling-factors"] = anchor
         d.assumed["decode-chunk-len"] = anchor

@@ -24,11 +24,15 @@ shapes, so the graph around each state blob shows the numbers that made it:
   attention dim and left context ``lc`` (the key cache's Reshape / new-state
   shape) and the frames per chunk ``T`` (``cached_len + T``). Then
   ``--num-left-chunks`` = lc / T, the downsampling factors are proportional to
-  1 / T, and ``--decode-chunk-len`` = 2 * T * factor. The graph fixes the
-  factors only up to a common multiple: the first stack's factor is taken as 1
-  (every icefall config) unless ``--zipformer-downsampling-factors`` or
-  ``--decode-chunk-len`` is given. ``pad-length`` (7) and ``model-version`` (1)
-  are code constants, not graph facts.
+  1 / T, and ``--decode-chunk-len`` = 2 * T * factor. The frames fix the
+  factors only up to a common multiple; the first stack's factor anchors them:
+  given (``--zipformer-downsampling-factors`` or implied by
+  ``--decode-chunk-len``), 1 when pnnx's module-path layer names show a plain
+  first stack (``encoders.0.layers.J``), asked for when they show a
+  downsampled one (``encoders.0.encoder.layers.J``), else taken as 1 (every
+  icefall config; recorded in :attr:`Derivation.assumed`, never reported as a
+  contradiction). ``pad-length`` (7) and ``model-version`` (1) are code
+  constants, not graph facts.
 
 Every value carries its evidence (the layer and line it was read from) so a
 contradicting flag can be answered with "the graph has X at layer L, line N".

@@ -190,6 +190,9 @@ def patch(
 ) -> None:
     """Patch an encoder .param for sherpa-ncnn (the icefall hand edit, done right).
 
+    Values the graph shows are read off it (family, layer counts, dims, kernels, contexts); flags are only
+    needed for what it does not show, and are refused when the graph contradicts them (--force writes them).
+    Example: modelfile patch encoder_jit_trace-pnnx.ncnn.param --add-sherpa-meta --in-place
     Example: modelfile patch encoder_jit_trace-pnnx.ncnn.param --add-sherpa-meta --model-type zipformer
     --decode-chunk-len 32 --num-left-chunks 4 --num-encoder-layers 2,4,3,2,4 --encoder-dims 384,384,384,384,384
     --attention-dims 192,192,192,192,192 --zipformer-downsampling-factors 1,2,4,8,2 --cnn-module-kernels 31,31,31,31,31

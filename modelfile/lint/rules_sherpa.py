@@ -27,7 +27,7 @@ __all__ = ["SHERPA_CUSTOM_TYPES", "SHERPA_DISABLED_TYPES", "ZIPFORMER_OPS", "is_
 
 SHERPA001 = rule("SHERPA001", "meta-missing", "error",
                  "A sherpa-ncnn encoder without the SherpaMetaData layer: sherpa-ncnn segfaults.",
-                 "modelfile patch ENCODER --add-sherpa-meta --model-type ... (or --from-export-command)")
+                 "modelfile patch ENCODER --add-sherpa-meta (reads the values off the graph; asks for the rest)")
 SHERPA002 = rule("SHERPA002", "meta-misspelled", "error",
                  "A layer that looks like the meta layer but is not 'SherpaMetaData sherpa_meta_data1 0 0'.",
                  "type and name are case-sensitive: SherpaMetaData sherpa_meta_data1 0 0 ...")

@@ -370,13 +370,13 @@ def _zipformer(graph: Graph, d: Derivation, given: dict[str, Any]) -> None:
         layers: tuple[int, Evidence] | None = None
         r = _producer_reshape(avg_out)
         if r is not None and len(_shape(r)) == 3:
-            layers = (_shape(r)[2], Evidence(r, f"new cached_avg of stack {i + 1} has {_shape(r)[2]} layers"))
+            layers = (_shape(r)[2], Evidence(r, f"stack {i + 1} new cached_avg shape {_shape(r)} (E, 1, layers)"))
         elif key_in is not None:
             sc = _slice_count(key_in)
             if sc is not None:
-                layers = (sc[0], Evidence(sc[1], f"cached_key of stack {i + 1} sliced {sc[0]} ways"))
+                layers = (sc[0], Evidence(sc[1], f"stack {i + 1} cached_key sliced into {sc[0]} layers"))
             elif (rk := _producer_reshape(key_out)) is not None and len(_shape(rk)) == 3:
-                layers = (_shape(rk)[2], Evidence(rk, f"new cached_key of stack {i + 1} has {_shape(rk)[2]} layers"))
+                layers = (_shape(rk)[2], Evidence(rk, f"stack {i + 1} new cached_key shape {_shape(rk)} (A, lc, layers)"))
         if layers is None and i in paths and paths[i].layers == set(range(len(paths[i].layers))):
             layers = (len(paths[i].layers), Evidence(paths[i].node, f"layer names encoders.{i}.*layers.0-"
                                                                     f"{len(paths[i].layers) - 1}"))
@@ -414,8 +414,8 @@ def _zipformer(graph: Graph, d: Derivation, given: dict[str, Any]) -> None:
         nlc = {a // b for a, b in zip(lc, t) if b and a % b == 0}
         if len(nlc) == 1 and all(b and a % b == 0 for a, b in zip(lc, t)):
             _set(d, "num-left-chunks", nlc.pop(),
-                 [Evidence(lcs[0][1].node, f"key cache of {lc[0]} frames / {t[0]} frames per chunk "  # type: ignore[index]
-                           f"({ts[0][1].where()})")])  # type: ignore[index]
+                 [Evidence(lcs[0][1].node, f"stack 1 key cache of {lc[0]} frames = {lc[0] // t[0]} chunks of "
+                           f"{t[0]} frames (cached_len step at layer {ts[0][1].node.name})")])  # type: ignore[index]
         else:
             d.undetermined["num-left-chunks"] = f"key caches {lc} are not a common multiple of chunk frames {t}"
         _zipformer_rates(d, t, ts, given, paths.get(0))

@@ -28,7 +28,7 @@ runner = CliRunner()
 SHERPA = FIXTURES / "sherpa"
 CONFIGS = sorted(p.name for p in SHERPA.iterdir() if (p / "meta.json").is_file())
 DECODABLE = [c for c in CONFIGS if (SHERPA / c / "encoder.ncnn.bin").is_file()]
-#: what conv-emformer graphs leave no number for (the only flags a no-dims patch still needs)
+#: conv-emformer values read from icefall-style slices (memory, chunk, right context)
 EMFORMER_CONTEXT = ("memory-size", "chunk-length", "right-context-length")
 
 
@@ -42,10 +42,8 @@ def _copy(config: str, tmp: Path) -> Path:
 
 
 def _context_flags(config: str) -> list[str]:
-    m = _meta(config)
-    if m["family"] != "conv-emformer":
-        return []
-    return [a for k in EMFORMER_CONTEXT for a in (f"--{k}", str(m["flags"][k]))]
+    """Flags a no-dimension patch still needs: none (every fixture is read completely)."""
+    return []
 
 
 def _patch(*args: str) -> tuple[int, str, str]:
@@ -68,12 +66,9 @@ def test_derive_matches_export_flags(config: str) -> None:
     g = modelfile.load(SHERPA / config / "encoder.ncnn.param").graph
     d = derive(g)
     assert d.family == m["family"]
-    derivable = {k: v for k, v in m["flags"].items() if k not in EMFORMER_CONTEXT}
+    derivable = m["flags"]
     assert {k: d.values.get(k) for k in derivable} == derivable
-    if m["family"] == "conv-emformer":
-        assert set(d.undetermined) == set(EMFORMER_CONTEXT)
-    else:
-        assert not d.undetermined
+    assert not d.undetermined
     for flag in derivable:  # every derived value names the layer and line it was read from
         assert " at layer " in d.where(flag) and "(line " in d.where(flag), (flag, d.where(flag))
 
@@ -89,14 +84,22 @@ def test_patch_without_dimension_flags_writes_the_export_line(config: str, tmp_p
 
 
 def test_conv_emformer_asks_only_for_what_the_graph_does_not_show(tmp_path: Path) -> None:
+    """Without icefall's conv-cache cut ``x[-R-(K-1):-R]`` (the cache runs to the end) the right context,
+    and the memory size that is read with it, are asked for; the rest still comes from the graph."""
     enc = _copy("conv-emformer", tmp_path) / "encoder.ncnn.param"
+    text = enc.read_text()
+    assert text.count("-23310=1,-2 -23311=1,1") == 2
+    enc.write_text(text.replace("-23310=1,-2 -23311=1,1", "-23310=1,-233 -23311=1,1"))
     before = enc.read_bytes()
     code, _o, err = _patch(str(enc), "--add-sherpa-meta", "--in-place")
     assert code == 2
     first = err.splitlines()[0]
-    assert "--memory-size --chunk-length --right-context-length" in first and "conv-emformer" in first
-    assert "--encoder-dim" not in first and "--num-encoder-layers" not in first
+    assert "pass --memory-size --right-context-length;" in first and "conv-emformer" in first
     assert enc.read_bytes() == before
+    code, _o, err = _patch(str(enc), "--add-sherpa-meta", "--memory-size", "3", "--right-context-length", "8",
+                           "--in-place")
+    assert code == 0, err
+    assert _line3(enc) == _meta("conv-emformer")["sherpa_meta_data"]
 
 
 @pytest.mark.parametrize("config", [c for c in CONFIGS if _meta(c)["family"] == "zipformer"])
@@ -174,6 +177,9 @@ def test_decode_chunk_len_anchors_the_factors(tmp_path: Path) -> None:
     ("conv-emformer-b", "--encoder-dim", "512"),
     ("conv-emformer-b", "--cnn-module-kernel", "31"),
     ("conv-emformer-b", "--left-context-length", "32"),
+    ("conv-emformer-b", "--memory-size", "32"),
+    ("conv-emformer-b", "--chunk-length", "32"),
+    ("conv-emformer-b", "--right-context-length", "8"),
 ])
 def test_lstm_and_emformer_values_are_checked(config: str, flag: str, value: str, tmp_path: Path) -> None:
     enc = _copy(config, tmp_path) / "encoder.ncnn.param"

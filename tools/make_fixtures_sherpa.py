@@ -514,26 +514,40 @@ def _define_models():
             return out, lens, torch.cat(new_h, 0), torch.cat(new_c, 0)
 
     class EmformerLayer(nn.Module):
-        def __init__(self, D, M, LC, K):
+        """One layer in the shape of icefall's emformer2.py ``EmformerEncoderLayer.infer`` (the ncnn
+        export path): the same slices of memory (M), right context (R), chunk (U), left context (L)
+        and conv cache (K-1), so the graph carries the constants icefall's does."""
+
+        def __init__(self, D, M, LC, K, U, R):
             super().__init__()
-            self.M, self.LC, self.K = M, LC, K
+            self.M, self.LC, self.K, self.U, self.R = M, LC, K, U, R
             self.q, self.k, self.v, self.o = (nn.Linear(D, D) for _ in range(4))
             self.ff = nn.Linear(D, 2 * D)
             self.dw = nn.Conv1d(D, D, K, groups=D)
             self.scale = D**-0.5
 
-        def forward(self, h, mem, lk, lv, conv):
-            # attention over [memory; left context; current chunk]
-            keys = torch.cat([mem, lk, self.k(h)], 1)
-            vals = torch.cat([mem, lv, self.v(h)], 1)
-            att = torch.softmax(torch.matmul(self.q(h), keys.transpose(1, 2)) * self.scale, -1)
-            h = h + self.o(torch.matmul(att, vals))
-            h = h + F.glu(self.ff(h), dim=-1)
-            # causal depthwise conv with cached left frames
-            full = torch.cat([conv, h.transpose(1, 2)], 2)
-            h = h + self.dw(full).transpose(1, 2)
-            new_mem = torch.cat([mem[:, 1:, :], h.mean(1, keepdim=True)], 1)
-            return h, new_mem, keys[:, -self.LC :, :], vals[:, -self.LC :, :], full[:, :, -(self.K - 1) :]
+        def forward(self, src, mem, lk, lv, conv):
+            # src = [right context (R); chunk (U)]
+            M, R, U = self.M, self.R, self.U
+            utt = src[:, R:, :]
+            kv_in = torch.cat([mem, src], 1)  # [memory; right context; chunk]
+            k, v = self.k(kv_in), self.v(kv_in)
+            # EmformerAttention._forward_impl: key = [key[:M+R], left context, key[M+R:]]
+            keys = torch.cat([k[:, : M + R], lk, k[:, M + R :]], 1)
+            vals = torch.cat([v[:, : M + R], lv, v[:, M + R :]], 1)
+            att = torch.softmax(torch.matmul(self.q(src), keys.transpose(1, 2)) * self.scale, -1)
+            src = src + self.o(torch.matmul(att, vals))
+            src = src + F.glu(self.ff(src), dim=-1)
+            # ConvolutionModule.infer: x = [cache; chunk; right context], new cache x[-R-(K-1):-R]
+            x = torch.cat([src[:, R:], src[:, :R]], 1).transpose(1, 2)
+            x = torch.cat([conv, x], 2)
+            new_conv = x[:, :, -R - (self.K - 1) : -R]
+            y = self.dw(x)
+            y = torch.cat([y[:, :, U:], y[:, :, :U]], 2).transpose(1, 2)  # back to [right context; chunk]
+            src = src + y
+            # _update_attn_cache: memory shifted by one summary, the last L keys/values of key[M+R:]
+            new_mem = torch.cat([mem, utt.mean(1, keepdim=True)], 1)[:, 1:, :]
+            return src, new_mem, keys[:, M + R :][:, -self.LC :], vals[:, M + R :][:, -self.LC :], new_conv
 
     class ConvEmformerEncoder(nn.Module):
         """x (1,Segment,80) + 4 states per layer (mem (1,M,D), left key/val
@@ -542,12 +556,13 @@ def _define_models():
         def __init__(self, f, probe=False):
             super().__init__()
             D = f["encoder-dim"]
-            self.T_out = f["chunk-length"] // 4
+            self.U, self.R = f["chunk-length"] // 4, f["right-context-length"] // 4
             self.embed = nn.Linear(FEATURE_DIM, D)
             self.conv1 = nn.Conv1d(D, D, 3, stride=2)
             self.conv2 = nn.Conv1d(D, D, 3, stride=2)
             self.layers = nn.ModuleList(
-                EmformerLayer(D, f["memory-size"], f["left-context-length"] // 4, f["cnn-module-kernel"])
+                EmformerLayer(D, f["memory-size"], f["left-context-length"] // 4, f["cnn-module-kernel"],
+                              self.U, self.R)
                 for _ in range(f["num-encoder-layers"])
             )
             self.norm = nn.LayerNorm(D)  # keeps the joiner out of tanh saturation
@@ -556,12 +571,13 @@ def _define_models():
         def forward(self, x, *states):
             h = self.embed(x).transpose(1, 2)
             h = self.conv2(F.relu(self.conv1(h))).transpose(1, 2)
-            h = h[:, : self.T_out, :]  # drop the right-context frames
+            h = h[:, : self.U + self.R, :]  # chunk + right context after 4x subsampling
+            src = torch.cat([h[:, self.U :], h[:, : self.U]], 1)  # [right context; chunk], as icefall
             new_states = []
             for i, layer in enumerate(self.layers):
-                h, *s = layer(h, *states[4 * i : 4 * i + 4])
+                src, *s = layer(src, *states[4 * i : 4 * i + 4])
                 new_states += s
-            h = self.norm(h)
+            h = self.norm(src[:, self.R :])  # the chunk's frames
             out = h if self.probe is None else self.probe(x) + h.mean(1, keepdim=True)
             return (out, *new_states)
 

@@ -10,13 +10,15 @@ shapes, so the graph around each state blob shows the numbers that made it:
   = ``--encoder-dim`` and ``3=`` the cell size = ``--rnn-hidden-size``. All
   three fields are derived.
 * **conv-emformer** (``in0`` + 4 states per layer: memory, left key, left
-  value, conv cache): ``--num-encoder-layers`` = (inputs - 1) / 4; the conv
-  cache feeds the conv module's depthwise convolution (channels =
-  ``--encoder-dim``, kernel = ``--cnn-module-kernel``); the new left key is a
-  ``Crop`` keeping the last ``left-context-length / 4`` frames. The memory size
-  and the chunk / right-context lengths leave no number in the graph (the
-  memory is shifted by one frame, the chunk is cut from a traced length), so
-  ``--memory-size``, ``--chunk-length`` and ``--right-context-length`` stay flags.
+  value, conv cache), read the way icefall's ``emformer2.py`` ``infer`` slices
+  them: ``--num-encoder-layers`` = (inputs - 1) / 4; the conv cache feeds the
+  conv module's depthwise convolution (channels = ``--encoder-dim``, kernel =
+  ``--cnn-module-kernel``), whose output is cut into the chunk ``[:U]``
+  (``--chunk-length`` = 4U); the new conv cache is ``x[-R-(K-1):-R]``
+  (``--right-context-length`` = 4R); the keys are ``[key[:M+R], left
+  context, key[M+R:]]`` (``--memory-size`` = M); the new left key keeps the
+  last ``left-context-length / 4`` frames. A graph cut differently (no
+  visible right-context cut) leaves those flags to the user.
 * **zipformer** (``in0`` + 7 states per stack, by kind then stack: len, avg,
   key, val, val2, conv1, conv2): N = (inputs - 1) / 7; per stack the layer
   count (how many ways a state is sliced, or the depth of the new state), the
@@ -313,7 +315,7 @@ def _conv_emformer(graph: Graph, d: Derivation) -> None:
     last = ins.get(f"in{n_in - 1}")
     _set(d, "num-encoder-layers", layers,
          [Evidence(last.producer if last else None, f"{n_in} inputs = 1 + 4 states x {layers} layers, the last")])
-    dims, kernels, lcs = [], [], []
+    dims, kernels, lcs, rights, chunks, heads = [], [], [], [], [], []
     for i in range(layers):
         conv = ins.get(f"in{4 + 4 * i}")
         dw = _forward(conv, _DW_CONV) if conv is not None else None
@@ -326,6 +328,25 @@ def _conv_emformer(graph: Graph, d: Derivation) -> None:
             starts = _p(crop_node, 9)
             if isinstance(starts, list) and len(starts) == 1 and starts[0] < 0:
                 lcs.append((-starts[0], crop_node))
+        # icefall's ConvolutionModule.infer: new cache = x[-R-(K-1):-R] -> right context R (after subsampling)
+        cache = outs.get(f"out{4 + 4 * i}")
+        cn = cache.producer if cache is not None else None
+        if cn is not None and cn.op_type == "Crop":
+            st, en = _p(cn, 9), _p(cn, 10)
+            if isinstance(st, list) and isinstance(en, list) and len(st) == len(en) == 1 and st[0] < en[0] < 0:
+                rights.append((-en[0], cn))
+        # the chunk: the conv output is cut into [:U] and [U:]
+        if dw is not None:
+            cut = _first_cut(dw.outputs[0])
+            if cut is not None:
+                chunks.append(cut)
+        # EmformerAttention: key = [key[:M+R], left context, key[M+R:]]
+        lk = ins.get(f"in{2 + 4 * i}")
+        cat = next((n for n in _consumers(lk) if n.op_type == "Concat" and len(n.inputs) == 3), None) if lk else None
+        if cat is not None and cat.inputs[1] is lk and cat.inputs[0] is not None:
+            head = _head_length(cat.inputs[0])
+            if head is not None:
+                heads.append(head)
     _agree(d, "encoder-dim", dims, layers, "depthwise conv channels 0={v} (conv module)")
     _agree(d, "cnn-module-kernel", kernels, layers, "depthwise conv kernel 1={v} (conv module)")
     if len(lcs) == layers and len({v for v, _n in lcs}) == 1:
@@ -334,15 +355,63 @@ def _conv_emformer(graph: Graph, d: Derivation) -> None:
              [Evidence(node, f"new left key cache keeps the last {v} frames (x{SUBSAMPLING} subsampling)")])
     else:
         d.undetermined["left-context-length"] = "no Crop of the left key cache on out2"
+    _agree(d, "right-context-length", [(v * SUBSAMPLING, n) for v, n in rights], layers,
+           "new conv cache ends {q} frames before the end: right context {q} x 4")
+    _agree(d, "chunk-length", [(v * SUBSAMPLING, n) for v, n in chunks], layers,
+           "conv module output cut after {q} frames: chunk {q} x 4")
+    r = d.values.get("right-context-length")
+    if isinstance(r, int):
+        _agree(d, "memory-size", [(v - r // SUBSAMPLING, n) for v, n in heads], layers,
+               "{v} memory + right-context keys before the left context")
+    else:
+        d.undetermined["memory-size"] = "needs the right context length"
     for f in ("memory-size", "chunk-length", "right-context-length"):
-        d.undetermined[f] = "leaves no number in the graph"
+        if f in d.undetermined:
+            d.undetermined[f] = "leaves no number in the graph (" + d.undetermined[f] + ")"
+
+
+def _first_cut(v: Value) -> tuple[int, Node] | None:
+    """``x[:U]`` of a conv output: a two-way Slice ``U,-233`` or a Crop ``[0:U]``, within a few layers."""
+    frontier = [v]
+    for _ in range(5):
+        nxt: list[Value] = []
+        for val in frontier:
+            for n in _consumers(val):
+                if n.op_type == "Slice" and len(n.outputs) == 2:
+                    sl = _p(n, 0)
+                    if isinstance(sl, list) and len(sl) == 2 and isinstance(sl[0], int) and sl[0] > 0:
+                        return sl[0], n
+                if n.op_type == "Crop":
+                    st, en = _p(n, 9), _p(n, 10)
+                    if st == [0] and isinstance(en, list) and len(en) == 1 and 0 < en[0] < 100000:
+                        return en[0], n
+                nxt.extend(n.outputs)
+        frontier = nxt
+    return None
+
+
+def _head_length(v: Value) -> tuple[int, Node] | None:
+    """Length of ``key[:n]``: the first part of a two-way Slice, or a Crop ``[0:n]``."""
+    n = v.producer
+    if n is None:
+        return None
+    if n.op_type == "Slice" and v is n.outputs[0]:
+        sl = _p(n, 0)
+        if isinstance(sl, list) and sl and isinstance(sl[0], int) and sl[0] > 0:
+            return sl[0], n
+    if n.op_type == "Crop":
+        st, en = _p(n, 9), _p(n, 10)
+        if st == [0] and isinstance(en, list) and len(en) == 1 and en[0] > 0:
+            return en[0], n
+    return None
 
 
 def _agree(d: Derivation, flag: str, found: list[tuple[Any, Node]], expect: int, what: str) -> None:
+    """Set ``flag`` when every layer shows the same value (``what`` formats ``{v}``, and ``{q}`` = v / 4)."""
     vals = {v for v, _n in found}
     if len(found) == expect and len(vals) == 1 and isinstance(found[0][0], int):
         v, node = found[0]
-        _set(d, flag, v, [Evidence(node, what.format(v=v))])
+        _set(d, flag, v, [Evidence(node, what.format(v=v, q=v // SUBSAMPLING))])
     elif len(vals) > 1:
         d.undetermined[flag] = f"layers disagree ({sorted(vals)})"
     else:

@@ -379,9 +379,10 @@ def test_layer_counts_from_module_paths() -> None:
     g = Graph()
     for name in ("encoder.encoders.0.layers.0.norm", "encoder.encoders.0.layers.1.norm",
                  "encoder.encoders.1.encoder.layers.0.self_attn.in_proj", "encoder.encoders.1.downsample",
-                 "encoder.encoders.1.encoder.layers.2.feed_forward1", "decoder.embedding"):
+                 "encoder.encoders.1.encoder.layers.2.feed_forward1", "encoder.encoders.1.encoder.state_select_list.3",
+                 "decoder.embedding", "encoders.2.layersx.1.y"):
         g.append(Node("Gemm", name))
     paths = _zipformer_paths(g)
     assert sorted(paths) == [0, 1]
     assert paths[0].layers == {0, 1} and not paths[0].downsampled
-    assert paths[1].layers == {0, 2} and paths[1].downsampled
+    assert paths[1].layers == {0, 2, 3} and paths[1].downsampled

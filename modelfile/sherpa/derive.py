@@ -188,7 +188,8 @@ def _producer_reshape(v: Value | None) -> Node | None:
     return v.producer if v.producer.op_type == "Reshape" else None
 
 
-_ZIP_PATH = re.compile(r"(?:^|\.)encoders\.(\d+)\.(encoder\.)?layers\.(\d+)\.")
+# icefall zipformer2.py (the ncnn export model): stack I's layers, and its per-layer state selectors
+_ZIP_PATH = re.compile(r"(?:^|\.)encoders\.(\d+)\.(encoder\.)?(?:layers|state_select_list)\.(\d+)(?:\.|$)")
 
 
 @dataclass
@@ -200,7 +201,8 @@ class _Stack:
 
 def _zipformer_paths(graph: Graph) -> dict[int, _Stack]:
     """Stacks seen in pnnx module-path layer names: ``encoders.I.layers.J.`` (a plain ZipformerEncoder,
-    downsampling factor 1) or ``encoders.I.encoder.layers.J.`` (a DownsampledZipformerEncoder)."""
+    downsampling factor 1) or ``encoders.I.encoder.layers.J.`` (a DownsampledZipformerEncoder); its
+    ``state_select_list.J`` selectors count layers too."""
     stacks: dict[int, _Stack] = {}
     for n in graph:
         if "encoders." not in n.name:

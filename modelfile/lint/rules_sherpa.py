@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 from ..errors import Diagnostic
@@ -18,12 +17,13 @@ from ..graph import Node
 from ..sherpa.checks import check_meta
 from ..sherpa.graphfix import declared_contradictions
 from ..sherpa.layers import find_meta_layers
-from ..sherpa.schema import META_NAME, META_TYPE, format_flag_value
+from ..sherpa.schema import META_NAME, META_TYPE, SHERPA_CUSTOM_TYPES, ZIPFORMER_OPS, format_flag_value
 from .rules import Rule, rule
 from .rules_ncnn import CHECKS
+from .sherpa_scope import is_sherpa_encoder, meta_near_misses
 from .source import NcnnFile
 
-__all__ = ["SHERPA_CUSTOM_TYPES", "SHERPA_DISABLED_TYPES", "ZIPFORMER_OPS", "is_sherpa_encoder"]
+__all__ = ["SHERPA_CUSTOM_TYPES", "SHERPA_DISABLED_TYPES", "ZIPFORMER_OPS", "is_sherpa_encoder", "meta_near_misses"]
 
 SHERPA001 = rule("SHERPA001", "meta-missing", "error",
                  "A sherpa-ncnn encoder without the SherpaMetaData layer: sherpa-ncnn segfaults.",
@@ -68,9 +68,6 @@ SHERPA013 = rule("SHERPA013", "meta-contradicts-graph", "error",
                  "off the graph): sherpa-ncnn builds wrong-shaped states and decodes garbage or crashes.",
                  "use the graph's value (`modelfile lint --fix` writes it)", fixable=True)
 
-#: custom layers sherpa-ncnn registers on the encoder net (model.cc RegisterCustomLayers)
-ZIPFORMER_OPS = frozenset({"PoolingModuleNoProj", "TensorAsStrided", "SimpleUpsample", "Stack"})
-SHERPA_CUSTOM_TYPES = frozenset({META_TYPE}) | ZIPFORMER_OPS
 #: Built-in ncnn types that sherpa-ncnn 2.1.15's own libncnn.so cannot create (its
 #: cmake/ncnn.cmake `disabled_layers`): probed by calling ncnn::create_layer(type) in that
 #: library for every built-in type; 41 of the 110 are built in, these 69 are not.
@@ -89,28 +86,6 @@ _PROBLEM_RULES: dict[str, Rule] = {
     "SHERPA-TYPE": SHERPA007, "SHERPA-ARRAY-LENGTH": SHERPA008, "SHERPA-IO-COUNT": SHERPA009,
     "SHERPA-DIVISIBILITY": SHERPA010, "SHERPA-VALUE": SHERPA011,
 }
-def is_sherpa_encoder(f: NcnnFile) -> bool:
-    """Whether the sherpa rules apply: forced, or a meta layer / near miss, zipformer ops, or an
-    ``encoder*.ncnn*.param`` file name (icefall's export names)."""
-    if "sherpa" not in f.cache:
-        if f.sherpa is not None:
-            on = f.sherpa
-        else:
-            exact, near = find_meta_layers(f.graph)
-            name = Path(f.path).name.lower()
-            on = bool(exact or near) or any(n.op_type in ZIPFORMER_OPS for n in f.graph.nodes) or (
-                name.startswith("encoder") and ".ncnn" in name and name.endswith(".param"))
-        f.cache["sherpa"] = on
-    return bool(f.cache["sherpa"])
-
-
-def meta_near_misses(f: NcnnFile) -> list[Node]:
-    """Near-miss meta layers (reported by SHERPA002, so not also as unknown types)."""
-    if "near" not in f.cache:
-        f.cache["near"] = find_meta_layers(f.graph)[1] if is_sherpa_encoder(f) else []
-    return f.cache["near"]
-
-
 def _lenient_params(node: Node) -> dict[int, Any]:
     """Decoded meta values; an old-style array with a wrong length prefix keeps the values it lists
     (that prefix is NCNN016's finding, not a second sherpa one)."""

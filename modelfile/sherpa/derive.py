@@ -48,12 +48,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..graph import Graph, Node, Value
-from .schema import FIELDS, SUBSAMPLING, ZIPFORMER_CONSTANTS
+from .schema import FIELDS, SUBSAMPLING, ZIPFORMER_CONSTANTS, ZIPFORMER_OPS
 
 __all__ = ["Derivation", "Evidence", "derive", "detect_family"]
 
-#: zipformer-only custom layers sherpa-ncnn registers
-_ZIPFORMER_OPS = frozenset({"PoolingModuleNoProj", "TensorAsStrided", "SimpleUpsample", "Stack"})
 _DW_CONV = ("ConvolutionDepthWise1D", "ConvolutionDepthWise")
 #: layers a state passes through unchanged in meaning on its way to the layer that shows a number
 _PASS = frozenset({"Split", "Permute", "Concat", "Reshape", "Slice", "Crop", "Squeeze", "ExpandDims"})
@@ -227,8 +225,8 @@ def detect_family(graph: Graph) -> tuple[str | None, str]:
     types = {n.op_type for n in graph}
     if "LSTM" in types and n_in == 4:
         return "lstm", "LSTM layers and 4 inputs (x, x_lens, h, c)"
-    if types & _ZIPFORMER_OPS:
-        return "zipformer", f"zipformer custom layers ({', '.join(sorted(types & _ZIPFORMER_OPS))})"
+    if types & ZIPFORMER_OPS:
+        return "zipformer", f"zipformer custom layers ({', '.join(sorted(types & ZIPFORMER_OPS))})"
     zip_ok = n_in > 1 and (n_in - 1) % 7 == 0
     emf_ok = n_in > 1 and (n_in - 1) % 4 == 0
     if zip_ok and emf_ok:

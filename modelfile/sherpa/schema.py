@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FAMILIES", "FAMILY_BY_ID", "FIELDS", "ICEFALL_DEFAULTS", "META_NAME", "META_TYPE", "SUBSAMPLING",
-    "SherpaMeta", "ZIPFORMER_CONSTANTS", "field_key", "field_kind", "flag_value_from_param", "format_flag_value",
+    "SHERPA_CUSTOM_TYPES", "SherpaMeta", "ZIPFORMER_CONSTANTS", "ZIPFORMER_OPS", "field_key", "field_kind", "flag_value_from_param", "format_flag_value",
     "param_value_from_flag", "parse_int", "parse_int_list",
 ]
 
@@ -75,6 +75,10 @@ ICEFALL_DEFAULTS: dict[str, dict[str, Any]] = {
     # lstm_transducer_stateless2/train.py
     "lstm": {"num-encoder-layers": 12, "encoder-dim": 512, "rnn-hidden-size": 1024},
 }
+
+#: custom layers sherpa-ncnn registers on the encoder net (model.cc RegisterCustomLayers): zipformer's ops
+ZIPFORMER_OPS = frozenset({"PoolingModuleNoProj", "TensorAsStrided", "SimpleUpsample", "Stack"})
+SHERPA_CUSTOM_TYPES = frozenset({META_TYPE}) | ZIPFORMER_OPS
 
 #: zipformer keys that are code constants, not export flags: written with these values unless given
 ZIPFORMER_CONSTANTS: dict[str, int] = {"pad-length": 7, "model-version": 1}

@@ -349,7 +349,7 @@ def fix_file(path: str | os.PathLike[str]) -> list[str]:
 
     Other files and files without count problems are left alone (empty list).
     """
-    from ..model import atomic_write
+    from ..fileio import atomic_write
 
     preview = fix_preview(path)
     if preview is None or not preview[2]:

@@ -264,8 +264,16 @@ def test_wrong_family_flag_and_missing_values(tmp_path: Path) -> None:
     enc = _copy_family("lstm", tmp_path) / "encoder.ncnn.param"
     code, _o, err = _patch([str(enc), "--add-sherpa-meta", "--model-type", "lstm", "--memory-size", "3", "-n"])
     assert code == 2 and "not a lstm option" in err
-    code, _o, err = _patch([str(enc), "--add-sherpa-meta", "--model-type", "lstm", "--encoder-dim", "3", "-n"])
-    assert code == 2 and "--num-encoder-layers" in err
+    # values the graph shows are derived now (tests/test_sherpa_derive.py); what it cannot show is asked for:
+    # here a graph of bare state inputs, which shows only the layer count
+    n = 1 + 4 * 2
+    lines = [f"Input in{i} 0 1 in{i}" for i in range(n)] + [f"ReLU r{i} 1 1 in{i} out{i}" for i in range(n)]
+    emf = tmp_path / "encoder.ncnn.param"
+    emf.write_text(f"7767517\n{len(lines)} {2 * n}\n" + "\n".join(lines) + "\n")
+    code, _o, err = _patch([str(emf), "--add-sherpa-meta", "--model-type", "conv-emformer", "--encoder-dim", "12",
+                            "-n"])
+    assert code == 2 and "pass --memory-size --cnn-module-kernel --left-context-length --chunk-length" in err
+    assert "--num-encoder-layers" not in err.splitlines()[0] and "--encoder-dim" not in err.splitlines()[0]
 
 
 def test_dry_run_and_json(tmp_path: Path) -> None:

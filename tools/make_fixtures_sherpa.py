@@ -120,9 +120,50 @@ FLAGS = {
         "cnn-module-kernels": [3, 5],
     },
 }
+# Second configurations (non-default layer counts, dims, kernels) and an equivalent of
+# icefall's 2023 bilingual zipformer (2,4,3,2,4 layers, 384 dims, 192 attention,
+# 1,2,4,8,2, kernels 31, decode-chunk-len 32, 4 left chunks): same numbers, the
+# fixture's simplified layers. That one is committed as encoder.ncnn.param only
+# (its .bin would be ~18 MB); the derivation only needs the .param.
+FLAGS.update({
+    "lstm-b": {"num-encoder-layers": 3, "encoder-dim": 20, "rnn-hidden-size": 32},
+    "conv-emformer-b": {
+        "num-encoder-layers": 3,
+        "memory-size": 4,
+        "cnn-module-kernel": 7,
+        "left-context-length": 16,
+        "chunk-length": 8,
+        "right-context-length": 4,
+        "encoder-dim": 16,
+    },
+    "zipformer-b": {
+        "decode-chunk-len": 32,
+        "num-left-chunks": 2,
+        "num-encoder-layers": [3, 2, 2, 2, 2],
+        "encoder-dims": [16, 24, 24, 24, 16],
+        "attention-dims": [8, 12, 12, 8, 8],
+        "zipformer-downsampling-factors": [1, 2, 4, 8, 2],
+        "cnn-module-kernels": [3, 5, 7, 5, 3],
+    },
+    "zipformer-bilingual": {
+        "decode-chunk-len": 32,
+        "num-left-chunks": 4,
+        "num-encoder-layers": [2, 4, 3, 2, 4],
+        "encoder-dims": [384] * 5,
+        "attention-dims": [192] * 5,
+        "zipformer-downsampling-factors": [1, 2, 4, 8, 2],
+        "cnn-module-kernels": [31] * 5,
+    },
+})
+#: configuration (fixture dir) -> family
+CONFIG_FAMILY = {c: next(f for f in FAMILIES if c == f or c.startswith(f + "-")) for c in FLAGS}
+CONFIGS = tuple(FLAGS)
+#: configurations committed as encoder.ncnn.param only (too big for weights, not decoded)
+PARAM_ONLY = frozenset({"zipformer-bilingual"})
 ZIPFORMER_PAD_LENGTH = 7  # meta key 3, "7 if you don't change code"
 ZIPFORMER_OUT_DIM = 16
-SEEDS = {"lstm": 1001, "conv-emformer": 1002, "zipformer": 1003}
+SEEDS = {"lstm": 1001, "conv-emformer": 1002, "zipformer": 1003, "lstm-b": 1011, "conv-emformer-b": 1012,
+         "zipformer-b": 1013, "zipformer-bilingual": 1023}
 
 # Layer types compiled into sherpa-ncnn 2.1.15's own libncnn.so (probed with
 # ncnn::create_layer(); everything else, e.g. Pooling, Clip, Tile, Swish,
@@ -408,13 +449,14 @@ def stage_with_meta(src: Path, dst: Path, line: str | None) -> None:
         (dst / "encoder.ncnn.param").write_text(insert_meta(text, line))
 
 
-def verify_family(family: str, fam_dir: Path, work: Path) -> dict:
+def verify_family(config: str, fam_dir: Path, work: Path) -> dict:
     """Accepted with the meta line, rejected without it."""
+    family = CONFIG_FAMILY[config]
     meta = json.loads((fam_dir / "meta.json").read_text())
     flags, line = meta["flags"], meta["sherpa_meta_data"]
     assert line == meta_line(family, flags), "meta.json line does not match its flags"
     problems = check_encoder_param(family, flags, (fam_dir / "encoder.ncnn.param").read_text())
-    with_meta, without_meta = work / f"{family}-meta", work / f"{family}-nometa"
+    with_meta, without_meta = work / f"{config}-meta", work / f"{config}-nometa"
     stage_with_meta(fam_dir, with_meta, line)
     stage_with_meta(fam_dir, without_meta, None)
     rc_ok, res_ok, err_ok = run_sherpa(with_meta, "decode")
@@ -472,26 +514,40 @@ def _define_models():
             return out, lens, torch.cat(new_h, 0), torch.cat(new_c, 0)
 
     class EmformerLayer(nn.Module):
-        def __init__(self, D, M, LC, K):
+        """One layer in the shape of icefall's emformer2.py ``EmformerEncoderLayer.infer`` (the ncnn
+        export path): the same slices of memory (M), right context (R), chunk (U), left context (L)
+        and conv cache (K-1), so the graph carries the constants icefall's does."""
+
+        def __init__(self, D, M, LC, K, U, R):
             super().__init__()
-            self.M, self.LC, self.K = M, LC, K
+            self.M, self.LC, self.K, self.U, self.R = M, LC, K, U, R
             self.q, self.k, self.v, self.o = (nn.Linear(D, D) for _ in range(4))
             self.ff = nn.Linear(D, 2 * D)
             self.dw = nn.Conv1d(D, D, K, groups=D)
             self.scale = D**-0.5
 
-        def forward(self, h, mem, lk, lv, conv):
-            # attention over [memory; left context; current chunk]
-            keys = torch.cat([mem, lk, self.k(h)], 1)
-            vals = torch.cat([mem, lv, self.v(h)], 1)
-            att = torch.softmax(torch.matmul(self.q(h), keys.transpose(1, 2)) * self.scale, -1)
-            h = h + self.o(torch.matmul(att, vals))
-            h = h + F.glu(self.ff(h), dim=-1)
-            # causal depthwise conv with cached left frames
-            full = torch.cat([conv, h.transpose(1, 2)], 2)
-            h = h + self.dw(full).transpose(1, 2)
-            new_mem = torch.cat([mem[:, 1:, :], h.mean(1, keepdim=True)], 1)
-            return h, new_mem, keys[:, -self.LC :, :], vals[:, -self.LC :, :], full[:, :, -(self.K - 1) :]
+        def forward(self, src, mem, lk, lv, conv):
+            # src = [right context (R); chunk (U)]
+            M, R, U = self.M, self.R, self.U
+            utt = src[:, R:, :]
+            kv_in = torch.cat([mem, src], 1)  # [memory; right context; chunk]
+            k, v = self.k(kv_in), self.v(kv_in)
+            # EmformerAttention._forward_impl: key = [key[:M+R], left context, key[M+R:]]
+            keys = torch.cat([k[:, : M + R], lk, k[:, M + R :]], 1)
+            vals = torch.cat([v[:, : M + R], lv, v[:, M + R :]], 1)
+            att = torch.softmax(torch.matmul(self.q(src), keys.transpose(1, 2)) * self.scale, -1)
+            src = src + self.o(torch.matmul(att, vals))
+            src = src + F.glu(self.ff(src), dim=-1)
+            # ConvolutionModule.infer: x = [cache; chunk; right context], new cache x[-R-(K-1):-R]
+            x = torch.cat([src[:, R:], src[:, :R]], 1).transpose(1, 2)
+            x = torch.cat([conv, x], 2)
+            new_conv = x[:, :, -R - (self.K - 1) : -R]
+            y = self.dw(x)
+            y = torch.cat([y[:, :, U:], y[:, :, :U]], 2).transpose(1, 2)  # back to [right context; chunk]
+            src = src + y
+            # _update_attn_cache: memory shifted by one summary, the last L keys/values of key[M+R:]
+            new_mem = torch.cat([mem, utt.mean(1, keepdim=True)], 1)[:, 1:, :]
+            return src, new_mem, keys[:, M + R :][:, -self.LC :], vals[:, M + R :][:, -self.LC :], new_conv
 
     class ConvEmformerEncoder(nn.Module):
         """x (1,Segment,80) + 4 states per layer (mem (1,M,D), left key/val
@@ -500,12 +556,13 @@ def _define_models():
         def __init__(self, f, probe=False):
             super().__init__()
             D = f["encoder-dim"]
-            self.T_out = f["chunk-length"] // 4
+            self.U, self.R = f["chunk-length"] // 4, f["right-context-length"] // 4
             self.embed = nn.Linear(FEATURE_DIM, D)
             self.conv1 = nn.Conv1d(D, D, 3, stride=2)
             self.conv2 = nn.Conv1d(D, D, 3, stride=2)
             self.layers = nn.ModuleList(
-                EmformerLayer(D, f["memory-size"], f["left-context-length"] // 4, f["cnn-module-kernel"])
+                EmformerLayer(D, f["memory-size"], f["left-context-length"] // 4, f["cnn-module-kernel"],
+                              self.U, self.R)
                 for _ in range(f["num-encoder-layers"])
             )
             self.norm = nn.LayerNorm(D)  # keeps the joiner out of tanh saturation
@@ -514,12 +571,13 @@ def _define_models():
         def forward(self, x, *states):
             h = self.embed(x).transpose(1, 2)
             h = self.conv2(F.relu(self.conv1(h))).transpose(1, 2)
-            h = h[:, : self.T_out, :]  # drop the right-context frames
+            h = h[:, : self.U + self.R, :]  # chunk + right context after 4x subsampling
+            src = torch.cat([h[:, self.U :], h[:, : self.U]], 1)  # [right context; chunk], as icefall
             new_states = []
             for i, layer in enumerate(self.layers):
-                h, *s = layer(h, *states[4 * i : 4 * i + 4])
+                src, *s = layer(src, *states[4 * i : 4 * i + 4])
                 new_states += s
-            h = self.norm(h)
+            h = self.norm(src[:, self.R :])  # the chunk's frames
             out = h if self.probe is None else self.probe(x) + h.mean(1, keepdim=True)
             return (out, *new_states)
 
@@ -572,6 +630,7 @@ def _define_models():
             self.embed_conv = nn.Conv1d(dims[0], dims[0], 9, stride=2, groups=dims[0])
             self.proj = nn.ModuleList()
             self.down = nn.ModuleList()
+            self.up = nn.ModuleDict()
             self.stacks = nn.ModuleList()
             prev = dims[0]
             for L, e, a, ds, k in zip(
@@ -582,7 +641,12 @@ def _define_models():
                 f["cnn-module-kernels"],
             ):
                 self.proj.append(nn.Linear(prev, e))
-                self.down.append(nn.Conv1d(e, e, ds, stride=ds, groups=e))
+                i = len(self.proj) - 1
+                r = f["zipformer-downsampling-factors"][i - 1] if i else 1  # the previous stack's rate
+                step = max(ds // r, 1)  # from the previous stack's frame rate to this one's
+                self.down.append(nn.Conv1d(e, e, step, stride=step, groups=e))
+                if r > ds:  # back to a higher frame rate (icefall's stacks each run at their own rate)
+                    self.up[str(i)] = nn.ConvTranspose1d(e, e, r // ds, stride=r // ds, groups=e)
                 self.stacks.append(nn.ModuleList(ZipformerLayer(e, a, lcl // ds, k) for _ in range(L)))
                 prev = e
             self.out = nn.Linear(prev, ZIPFORMER_OUT_DIM)
@@ -604,6 +668,8 @@ def _define_models():
                 rate = self.ds[i]
                 if step > 1:
                     h = self.down[i](h.transpose(1, 2)).transpose(1, 2)
+                elif str(i) in self.up:
+                    h = self.up[str(i)](h.transpose(1, 2)).transpose(1, 2)
                 per_layer = [[] for _ in range(6)]
                 for j, layer in enumerate(layers):
                     h, s = layer(
@@ -822,14 +888,15 @@ def ncnn_compare(param: Path, bin_: Path, model, inputs, n_out: int, state_shape
     return {"max_abs_diff": diffs, "out_shapes": shapes}
 
 
-def generate_family(M, family: str, work: Path, report: dict) -> None:
+def generate_family(M, config: str, work: Path, report: dict) -> None:
     torch = M["torch"]
-    flags = FLAGS[family]
+    family = CONFIG_FAMILY[config]
+    flags = FLAGS[config]
     n_io = num_encoder_io(family, flags)
-    fwork = work / family
+    fwork = work / config
     fwork.mkdir(parents=True)
 
-    torch.manual_seed(SEEDS[family])
+    torch.manual_seed(SEEDS[config])
     enc, enc_in = build_encoder(M, family, flags)
     dec = M["Decoder"]().eval()
     joi = M["Joiner"](encoder_out_dim(family, flags)).eval()
@@ -877,14 +944,18 @@ def generate_family(M, family: str, work: Path, report: dict) -> None:
     report["ncnn_vs_torch"] = cmp_
 
     # write the fixture dir
-    out = OUT_ROOT / family
+    out = OUT_ROOT / config
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
     for name, (p, b) in files.items():
+        if config in PARAM_ONLY and name != "encoder":
+            continue
         shutil.copyfile(p, out / f"{name}.ncnn.param")
-        shutil.copyfile(b, out / f"{name}.ncnn.bin")
-    (out / "tokens.txt").write_text("".join(f"{t} {i}\n" for i, t in enumerate(TOKENS)))
+        if config not in PARAM_ONLY:
+            shutil.copyfile(b, out / f"{name}.ncnn.bin")
+    if config not in PARAM_ONLY:
+        (out / "tokens.txt").write_text("".join(f"{t} {i}\n" for i, t in enumerate(TOKENS)))
     lc, bc, _ = parse_param(text)
     line = meta_line(family, flags)
     meta = {
@@ -898,7 +969,8 @@ def generate_family(M, family: str, work: Path, report: dict) -> None:
         "encoder_state_input_mat_shapes": [list(s) for s in want_states],
         "encoder_state_output_mat_shapes": [list(s) for s in want_out_states],
         "sherpa_segment_offset": list(segment_offset(family, flags)),
-        "note": "encoder.ncnn.param is committed WITHOUT SherpaMetaData on purpose",
+        "note": "encoder.ncnn.param is committed WITHOUT SherpaMetaData on purpose"
+        + ("; weights, decoder and joiner are not committed (too big)" if config in PARAM_ONLY else ""),
     }
     text_json = json.dumps(meta, indent=2)
     # one line per innermost int list ([1, 2] instead of one number per line)
@@ -908,12 +980,14 @@ def generate_family(M, family: str, work: Path, report: dict) -> None:
         text_json,
     )
     (out / "meta.json").write_text(text_json + "\n")
+    if config in PARAM_ONLY:
+        return
 
     # frame-count probes (throw-away models, exported in the temp dir only):
     #  a) committed encoder + joiner that always emits "A": tokens per call = encoder out frames
     #  b) encoder whose out0 is a per-frame projection of in0: tokens per call = frames fed
     probes = {}
-    torch.manual_seed(SEEDS[family] + 1)
+    torch.manual_seed(SEEDS[config] + 1)
     pj = M["Joiner"](encoder_out_dim(family, flags), always=1).eval()
     penc, penc_in = build_encoder(M, family, flags, probe=True)
     for tag, enc_files in (("encoder_frames_out", files["encoder"]), ("feature_frames_in", None)):
@@ -946,12 +1020,13 @@ def generate_family(M, family: str, work: Path, report: dict) -> None:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--family", choices=FAMILIES, action="append", help="only these families (repeatable)")
+    ap.add_argument("--family", "--config", dest="family", choices=CONFIGS, action="append",
+                    help="only these configurations (fixture dirs; repeatable)")
     ap.add_argument("--verify-only", action="store_true", help="only verify existing fixtures")
     ap.add_argument("--no-verify", action="store_true", help="skip the sherpa-ncnn verification")
     ap.add_argument("--keep-temp", action="store_true", help="keep (and print) the temp work dir")
     args = ap.parse_args()
-    families = args.family or list(FAMILIES)
+    families = args.family or list(CONFIGS)
 
     reports = {f: {} for f in families}
     work = Path(tempfile.mkdtemp(prefix="mkfix-sherpa-"))
@@ -966,6 +1041,8 @@ def main() -> int:
             write_readme()
         if not args.no_verify:
             for fam in families:
+                if fam in PARAM_ONLY:
+                    continue
                 reports[fam]["verify"] = verify_family(fam, OUT_ROOT / fam, work / "verify")
     finally:
         if not args.keep_temp:
@@ -984,8 +1061,9 @@ def main() -> int:
             print(f"   ncnn vs torch max|diff| per output: {c['max_abs_diff']}")
             print(f"   ncnn output shapes (w,h,c): {c['out_shapes']}")
         if "probes" in r:
-            seg, off = segment_offset(fam, FLAGS[fam])
-            want = {"feature_frames_in": seg, "encoder_frames_out": encoder_out_frames(fam, FLAGS[fam])}
+            seg, off = segment_offset(CONFIG_FAMILY[fam], FLAGS[fam])
+            want = {"feature_frames_in": seg,
+                    "encoder_frames_out": encoder_out_frames(CONFIG_FAMILY[fam], FLAGS[fam])}
             for tag, pr in r["probes"].items():
                 d = pr["deltas"] or []
                 seen = sorted(set(d))
@@ -1021,6 +1099,10 @@ have the exact encoder I/O signature sherpa-ncnn 2.1.15 expects.
 | `lstm/` | LSTM (meta type 3) | in0 features, in1 length, in2 hx, in3 cx -> out0..out3 |
 | `conv-emformer/` | ConvEmformer (meta type 1) | in0 + 4 states x 2 layers -> out0..out8 |
 | `zipformer/` | Zipformer (meta type 2) | in0 + 7 states x 2 stacks -> out0..out14 |
+| `lstm-b/` | LSTM, 3 layers, dim 20, hidden 32 | in0..in3 -> out0..out3 |
+| `conv-emformer-b/` | ConvEmformer, 3 layers, dim 16, kernel 7 | in0 + 4 states x 3 layers -> out0..out12 |
+| `zipformer-b/` | Zipformer, 5 stacks 3,2,2,2,2 / 16,24,24,24,16, factors 1,2,4,8,2 | in0 + 7 x 5 -> out0..out35 |
+| `zipformer-bilingual/` | icefall's 2023 bilingual numbers (2,4,3,2,4 / 384 / 192 / 1,2,4,8,2 / 31), `.param` only | in0 + 7 x 5 -> out0..out35 |
 
 Each dir holds `encoder.ncnn.{param,bin}`, `decoder.ncnn.{param,bin}`,
 `joiner.ncnn.{param,bin}`, `tokens.txt` and `meta.json`.  `meta.json` has the

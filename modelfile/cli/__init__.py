@@ -91,13 +91,16 @@ def _print_info(data: dict[str, Any]) -> None:
             out.print(f"[bold]{key.replace('_', ' ')}[/]: {json.dumps(v, indent=2, default=str)}")
     meta = data.get("sherpa_meta")
     if meta:
-        s = Table(title=f"SherpaMetaData ({meta['family']})", title_justify="left", show_header=False)
+        derived = meta.get("derived") or {}
+        s = Table(title=f"SherpaMetaData ({meta['family']})", title_justify="left")
         s.add_column("field", style="bold")
-        s.add_column("value")
-        for k, v in meta["fields"].items():
-            s.add_row(k, _cell(v))
+        s.add_column("declared")
+        s.add_column("graph")
+        for k in dict.fromkeys([*meta["fields"], *derived]):
+            g = _cell(derived.get(k))
+            s.add_row(k, _cell(meta["fields"].get(k)), f"[red]{g}[/]" if k.split(" (")[0] in meta.get("mismatch", ()) else g)
         if meta.get("warning"):
-            s.add_row("warning", meta["warning"])
+            s.add_row("warning", meta["warning"], "")
         out.print(s)
 
 
@@ -187,12 +190,15 @@ def patch(
 ) -> None:
     """Patch an encoder .param for sherpa-ncnn (the icefall hand edit, done right).
 
+    Values the graph shows are read off it (family, layer counts, dims, kernels, contexts); flags are only
+    needed for what it does not show, and are refused when the graph contradicts them (--force writes them).
+    Example: modelfile patch encoder_jit_trace-pnnx.ncnn.param --add-sherpa-meta --in-place
     Example: modelfile patch encoder_jit_trace-pnnx.ncnn.param --add-sherpa-meta --model-type zipformer
     --decode-chunk-len 32 --num-left-chunks 4 --num-encoder-layers 2,4,3,2,4 --encoder-dims 384,384,384,384,384
     --attention-dims 192,192,192,192,192 --zipformer-downsampling-factors 1,2,4,8,2 --cnn-module-kernels 31,31,31,31,31
     -o encoder.ncnn.param
     """
-    from ..passes.sherpa_meta import add_sherpa_meta as _add, meta_from_flags
+    from ..passes.sherpa_meta import patch_sherpa_meta
 
     if not add_sherpa_meta:
         raise ModelfileError("nothing to do: pass --add-sherpa-meta")
@@ -204,9 +210,9 @@ def patch(
         "chunk-length": chunk_length, "right-context-length": right_context_length, "encoder-dim": encoder_dim,
         "rnn-hidden-size": rnn_hidden_size,
     }
-    meta = meta_from_flags(model_type, flags, from_export_command)
-    # --force also lets values through that do not fit the graph
-    run_edit(model, lambda m: _add(m.graph, meta, replace=replace, force=opts.force), opts=opts)
+    # --force also writes values that do not fit, or contradict, the graph
+    run_edit(model, lambda m: patch_sherpa_meta(m.graph, model_type, flags, from_export_command, replace=replace,
+                                                force=opts.force), opts=opts)
 
 
 def main() -> None:

@@ -16,8 +16,10 @@ from ..formats.ncnn.layers import BUILTIN_TYPES
 from ..formats.ncnn.params import ARRAY_KEY_BASE, MAX_PARAM_ID, classify_chunk, is_float_text
 from ..formats.ncnn.reader import NcnnDocument, parse_layer_line, read_text
 from ..graph import Graph, Node
+from ..sherpa.schema import SHERPA_CUSTOM_TYPES
 from .ncnn_param_types import PARAM_TYPES
 from .rules import rule
+from .sherpa_scope import is_sherpa_encoder, meta_near_misses
 from .source import LayerLine, NcnnFile, ParamTok
 
 __all__ = ["CHECKS", "CONVERTER_PREFIXES", "header_position", "read_whole", "trailing_layer_lines"]
@@ -309,8 +311,6 @@ def check_unused_outputs(f: NcnnFile) -> Iterator[Diagnostic]:
 
 @_check("NCNN012", "NCNN013")
 def check_types(f: NcnnFile) -> Iterator[Diagnostic]:
-    from .rules_sherpa import SHERPA_CUSTOM_TYPES, is_sherpa_encoder, meta_near_misses
-
     known = SHERPA_CUSTOM_TYPES if is_sherpa_encoder(f) else frozenset()
     near = {id(n) for n in meta_near_misses(f)}  # a misspelled meta layer is SHERPA002
     reported: set[str] = set()

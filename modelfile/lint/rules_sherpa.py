@@ -1,6 +1,6 @@
 """sherpa-ncnn rules: the ``SherpaMetaData`` layer of streaming encoders and what sherpa-ncnn's ncnn lacks.
 
-The value checks are :func:`modelfile.passes.sherpa_meta.check_meta` (shared
+The value checks are :func:`modelfile.sherpa.checks.check_meta` (shared
 with ``patch --add-sherpa-meta``); this module maps its problems to rule codes
 and positions. The rules run on files that look like sherpa encoders (see
 :func:`is_sherpa_encoder`) or when forced with ``--sherpa`` / ``sherpa = true``.
@@ -10,21 +10,24 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 from ..errors import Diagnostic
 from ..graph import Node
-from ..passes.sherpa_meta import META_NAME, META_TYPE, check_meta, find_meta_layers
+from ..sherpa.checks import check_meta
+from ..sherpa.graphfix import declared_contradictions
+from ..sherpa.layers import find_meta_layers
+from ..sherpa.schema import META_NAME, META_TYPE, SHERPA_CUSTOM_TYPES, ZIPFORMER_OPS, format_flag_value
 from .rules import Rule, rule
 from .rules_ncnn import CHECKS
+from .sherpa_scope import is_sherpa_encoder, meta_near_misses
 from .source import NcnnFile
 
-__all__ = ["SHERPA_CUSTOM_TYPES", "SHERPA_DISABLED_TYPES", "ZIPFORMER_OPS", "is_sherpa_encoder"]
+__all__ = ["SHERPA_CUSTOM_TYPES", "SHERPA_DISABLED_TYPES", "ZIPFORMER_OPS", "is_sherpa_encoder", "meta_near_misses"]
 
 SHERPA001 = rule("SHERPA001", "meta-missing", "error",
                  "A sherpa-ncnn encoder without the SherpaMetaData layer: sherpa-ncnn segfaults.",
-                 "modelfile patch ENCODER --add-sherpa-meta --model-type ... (or --from-export-command)")
+                 "modelfile patch ENCODER --add-sherpa-meta (reads the values off the graph; asks for the rest)")
 SHERPA002 = rule("SHERPA002", "meta-misspelled", "error",
                  "A layer that looks like the meta layer but is not 'SherpaMetaData sherpa_meta_data1 0 0'.",
                  "type and name are case-sensitive: SherpaMetaData sherpa_meta_data1 0 0 ...")
@@ -60,10 +63,11 @@ SHERPA011 = rule("SHERPA011", "meta-value", "error",
 SHERPA012 = rule("SHERPA012", "sherpa-disabled-layer", "warning",
                  "A layer type that sherpa-ncnn's ncnn build leaves out; sherpa-ncnn fails to load it.",
                  "re-export so the op becomes a type sherpa-ncnn's ncnn has, or build sherpa-ncnn with it")
+SHERPA013 = rule("SHERPA013", "meta-contradicts-graph", "error",
+                 "A meta value the encoder graph contradicts (layer counts, dims, kernels, context sizes read "
+                 "off the graph): sherpa-ncnn builds wrong-shaped states and decodes garbage or crashes.",
+                 "use the graph's value (`modelfile lint --fix` writes it)", fixable=True)
 
-#: custom layers sherpa-ncnn registers on the encoder net (model.cc RegisterCustomLayers)
-ZIPFORMER_OPS = frozenset({"PoolingModuleNoProj", "TensorAsStrided", "SimpleUpsample", "Stack"})
-SHERPA_CUSTOM_TYPES = frozenset({META_TYPE}) | ZIPFORMER_OPS
 #: Built-in ncnn types that sherpa-ncnn 2.1.15's own libncnn.so cannot create (its
 #: cmake/ncnn.cmake `disabled_layers`): probed by calling ncnn::create_layer(type) in that
 #: library for every built-in type; 41 of the 110 are built in, these 69 are not.
@@ -82,28 +86,6 @@ _PROBLEM_RULES: dict[str, Rule] = {
     "SHERPA-TYPE": SHERPA007, "SHERPA-ARRAY-LENGTH": SHERPA008, "SHERPA-IO-COUNT": SHERPA009,
     "SHERPA-DIVISIBILITY": SHERPA010, "SHERPA-VALUE": SHERPA011,
 }
-def is_sherpa_encoder(f: NcnnFile) -> bool:
-    """Whether the sherpa rules apply: forced, or a meta layer / near miss, zipformer ops, or an
-    ``encoder*.ncnn*.param`` file name (icefall's export names)."""
-    if "sherpa" not in f.cache:
-        if f.sherpa is not None:
-            on = f.sherpa
-        else:
-            exact, near = find_meta_layers(f.graph)
-            name = Path(f.path).name.lower()
-            on = bool(exact or near) or any(n.op_type in ZIPFORMER_OPS for n in f.graph.nodes) or (
-                name.startswith("encoder") and ".ncnn" in name and name.endswith(".param"))
-        f.cache["sherpa"] = on
-    return bool(f.cache["sherpa"])
-
-
-def meta_near_misses(f: NcnnFile) -> list[Node]:
-    """Near-miss meta layers (reported by SHERPA002, so not also as unknown types)."""
-    if "near" not in f.cache:
-        f.cache["near"] = find_meta_layers(f.graph)[1] if is_sherpa_encoder(f) else []
-    return f.cache["near"]
-
-
 def _lenient_params(node: Node) -> dict[int, Any]:
     """Decoded meta values; an old-style array with a wrong length prefix keeps the values it lists
     (that prefix is NCNN016's finding, not a second sherpa one)."""
@@ -195,6 +177,12 @@ def _check_values(f: NcnnFile, node: Node) -> Iterator[Diagnostic]:
         if tok is None and ll is not None:
             col = len(ll.body.rstrip()) + 1 if r in (SHERPA005, SHERPA006) else ll.type.col
         yield f.at(r, node, tok, prob.message, hint=prob.hint or None, col=col)
+    if any(p.code in ("SHERPA-FAMILY", "SHERPA-TYPE", "SHERPA-ARRAY-LENGTH", "SHERPA-IO-COUNT") for p in problems):
+        return  # values of the wrong kind or count: compared with the graph once those are fixed
+    for key, c in declared_contradictions(f.graph, node, params):
+        tok = ll.param(key) if ll is not None else None
+        yield f.at(SHERPA013, node, tok, f"--{c.flag} {format_flag_value(c.given)} contradicts the encoder graph",
+                   hint=f"the graph has {format_flag_value(c.found)} ({c.where}); `modelfile lint --fix` writes it")
 
 
-CHECKS.append((frozenset(f"SHERPA{k:03d}" for k in range(1, 13)), check_sherpa))
+CHECKS.append((frozenset(f"SHERPA{k:03d}" for k in range(1, 14)), check_sherpa))

@@ -110,6 +110,7 @@ def _verify(model: "Model", staged: Path, target: Path, *, lint: bool, runtime: 
         checks.append(Check("runtime", "skipped", rc.skipped))
     elif rc.ok:
         checks.append(Check("runtime", "passed", rc.runtime))
+        checks.extend(_app_checks(model, staged, target))
     elif model.path is not None and model.path.exists() and _source_fails(handler, model, custom_layers):
         checks.append(Check("runtime", "skipped",
                             f"the source does not load in {rc.runtime} either ({_rename(rc.message, staged, target)})"))
@@ -136,6 +137,23 @@ def _check_files(model: "Model", staged: Path, target: Path, *, lint: bool,
     if lint:
         checks.append(_lint_check(model, staged, target, custom_layers))
     return checks
+
+
+#: checks of the apps that load a model (by import path, imported when a save needs them):
+#: ``fn(model, staged, target) -> (status, detail) | None`` (None: not that app's model)
+APP_CHECKS: dict[str, str] = {"sherpa-ncnn": "modelfile.sherpa.verify:gate_check"}
+
+
+def _app_checks(model: "Model", staged: Path, target: Path) -> list[Check]:
+    import importlib
+
+    out = []
+    for name, target_fn in APP_CHECKS.items():
+        mod, _, attr = target_fn.partition(":")
+        res = getattr(importlib.import_module(mod), attr)(model, staged, target)
+        if res is not None:
+            out.append(Check(name, res[0], _rename(res[1], staged, target)))
+    return out
 
 
 def _source_fails(handler: Any, model: "Model", custom_layers: Sequence[str]) -> bool:

@@ -77,9 +77,6 @@ def test_no_import_cycles() -> None:
     for m in sorted(graph):
         if m not in state:
             visit(m)
-    # (being removed: the sherpa rules move into modelfile.sherpa, which both rule packs import)
-    known = {("modelfile.lint.rules_ncnn", "modelfile.lint.rules_sherpa", "modelfile.lint.rules_ncnn")}
-    cycles = [c for c in cycles if tuple(c) not in known]
     assert not cycles, "\n".join(" -> ".join(c) for c in cycles)
 
 

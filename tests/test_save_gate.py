@@ -3,6 +3,7 @@ a model's files change together, even when the process is killed; files behave l
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import random
@@ -244,3 +245,35 @@ def test_sigkill_leaves_old_or_new_pair_never_a_mix(fmt: str, tmp_path: Path) ->
     assert outcomes[:5] == ["old", "old", "old", "old", "new"]
     # and the model loads and runs as a whole
     modelfile.load(main)
+
+
+# -- the apps that load the model: sherpa-ncnn --------------------------------------------------
+
+@pytest.mark.skipif(importlib.util.find_spec("sherpa_ncnn") is None, reason="sherpa-ncnn not installed")
+def test_patched_encoder_is_loaded_by_sherpa_ncnn_before_it_is_written(tmp_path: Path) -> None:
+    for f in (FIXTURES / "sherpa" / "lstm").iterdir():
+        shutil.copyfile(f, tmp_path / f.name)
+    enc = tmp_path / "encoder.ncnn.param"
+    r = runner.invoke(app, ["patch", str(enc), "--add-sherpa-meta", "--in-place", "--json"])
+    assert r.exit_code == 0, r.output
+    checks = {c["name"]: c for c in json.loads(r.stdout)["checks"]}
+    assert checks["sherpa-ncnn"]["status"] == "passed" and "decoded" in checks["sherpa-ncnn"]["detail"]
+
+
+@pytest.mark.skipif(importlib.util.find_spec("sherpa_ncnn") is None, reason="sherpa-ncnn not installed")
+def test_sherpa_gate_check_refuses_what_sherpa_ncnn_refuses(tmp_path: Path) -> None:
+    from modelfile.sherpa.verify import gate_check
+
+    for f in (FIXTURES / "sherpa" / "lstm").iterdir():
+        shutil.copyfile(f, tmp_path / f.name)
+    enc = tmp_path / "encoder.ncnn.param"
+    text = enc.read_text().splitlines()
+    n_layers, n_blobs = text[1].split()
+    # a zipformer meta (family 2) without 15=1 on an LSTM encoder: "too old version of Zipformer"
+    text[1] = f"{int(n_layers) + 1} {n_blobs}"
+    text.insert(2, "SherpaMetaData           sherpa_meta_data1        0 0 0=2 1=32 2=4 3=7")
+    enc.write_text("\n".join(text) + "\n")
+    m = modelfile.load(enc)
+    status, detail = gate_check(m, enc, enc)  # type: ignore[misc]
+    assert status == "failed" and "sherpa-ncnn refused encoder.ncnn.param" in detail
+    assert gate_check(modelfile.load(FIXTURES / "ncnn" / "convlstm.ncnn.param"), enc, enc) is None

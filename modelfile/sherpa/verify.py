@@ -19,8 +19,9 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
-__all__ = ["find_companions", "verify_sherpa"]
+__all__ = ["find_companions", "gate_check", "verify_sherpa"]
 
 _CHILD = r"""
 import json, sys
@@ -135,3 +136,20 @@ def _reason(rc: int, stderr: str) -> str:
     msg = next((ln for ln in lines if any(w in ln for w in wanted)), lines[-1] if lines else "")
     how = "segfault" if rc == -11 else f"exit {rc}" if rc >= 0 else f"signal {-rc}"
     return f"{how}" + (f": {msg}" if msg else "")
+
+
+def gate_check(model: Any, staged: Path, target: Path) -> tuple[str, str] | None:
+    """The save gate's sherpa-ncnn step: ``(status, detail)`` for an encoder with SherpaMetaData, else None.
+
+    The staged file keeps the target's name, so the decoder and joiner are found
+    beside the target by icefall's names.
+    """
+    from .layers import find_meta_layers
+
+    exact, _near = find_meta_layers(model.graph)
+    if not exact:
+        return None
+    ok, message = verify_sherpa(staged, model_dir=Path(target).parent)
+    if ok and message.startswith("skipped: "):
+        return "skipped", message[len("skipped: "):]
+    return ("passed" if ok else "failed"), message

@@ -10,8 +10,7 @@ The registered handler is :data:`handler.HANDLER`; modules: ``sniff``
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from .._lazy import lazy_exports
 
 name = "ncnn"
 
@@ -27,10 +26,4 @@ _LAZY = {
 __all__ = sorted([*_LAZY, "name"])
 
 
-def __getattr__(attr: str) -> Any:
-    mod = _LAZY.get(attr)
-    if mod is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {attr!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{mod}"), attr)
-    globals()[attr] = value
-    return value
+__getattr__ = lazy_exports(__name__, _LAZY, globals())

@@ -134,16 +134,20 @@ def copy_fd(fin: int, fout: int, size: int) -> None:
     os.ftruncate(fout, size)
 
 
-def copy_file(src: Path, dst: Path) -> None:
+def copy_file(src: Path, dst: Path, *, durable: bool = True) -> None:
     """Copy ``src`` to a new file ``dst`` (never a hard link: a later in-place write of one must not
-    change the other), keeping sparse files sparse, mode ``0666 & ~umask``."""
+    change the other), keeping sparse files sparse, mode ``0666 & ~umask``.
+
+    ``durable`` flushes the copy to disk before returning (the save gate commits it next).
+    """
     fin = os.open(src, os.O_RDONLY)
     try:
         size = os.fstat(fin).st_size
         fout = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
         try:
             copy_fd(fin, fout, size)
-            os.fsync(fout)
+            if durable:
+                os.fsync(fout)
         finally:
             os.close(fout)
     finally:

@@ -75,3 +75,12 @@ def test_output_next_to_input_copies_weights(tmp_path: Path) -> None:
     r = runner.invoke(app, ["rename", str(src), "in0=x", "-o", str(tmp_path / "out.ncnn.param")])
     assert r.exit_code == 0, r.stderr
     assert (tmp_path / "out.ncnn.bin").read_bytes() == (tmp_path / "convlstm.ncnn.bin").read_bytes()
+
+
+def test_edit_commands_keep_their_own_help_and_the_shared_options() -> None:
+    for cmd, own in (("cut", "mo syntax"), ("rename", "old=new"), ("freeze", "feature_length->157")):
+        r = runner.invoke(app, [cmd, "-h"])
+        assert r.exit_code == 0 and own in r.stdout, (cmd, r.stdout)
+        assert "Model file: ncnn .param or OpenVINO .xml." in r.stdout
+        for opt in ("--out", "--in-place", "--dry-run", "--force", "--no-verify", "--custom-layer"):
+            assert opt in r.stdout, (cmd, opt)

@@ -7,6 +7,7 @@ import inspect
 import json
 import os
 import sys
+import typing
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -123,7 +124,11 @@ def edit_command(fn: F) -> F:
     defined once here, so every editing command spells and documents them alike.
     """
     sig = inspect.signature(fn)
-    params = [p for p in sig.parameters.values() if p.name != "opts"]
+    # modules with `from __future__ import annotations` hold strings: resolve them in the command's own
+    # module, or Typer would see bare types and drop the options' help and spellings
+    hints = typing.get_type_hints(fn, include_extras=True)
+    params = [p.replace(annotation=hints.get(p.name, p.annotation)) for p in sig.parameters.values()
+              if p.name != "opts"]
     defaults = EditOptions()
     for name, ann in _SHARED:
         params.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=ann,
@@ -134,7 +139,8 @@ def edit_command(fn: F) -> F:
         opts = EditOptions(**{name: kwargs.pop(name) for name, _ in _SHARED if name in kwargs})
         return fn(*args, opts=opts, **kwargs)
 
-    wrapper.__signature__ = sig.replace(parameters=params)  # type: ignore[attr-defined]
+    wrapper.__signature__ = sig.replace(parameters=params, return_annotation=hints.get("return", None))  # type: ignore[attr-defined]
+    wrapper.__annotations__ = {p.name: p.annotation for p in params}
     return wrapper  # type: ignore[return-value]
 
 

@@ -1,0 +1,30 @@
+"""The Python API for writing your own pass: one import for everything a pass needs.
+
+>>> from modelfile.api import Report, params, weights, new_node, insert_after, bypass
+>>> def run(model):                       # modelfile apply my_pass.py model.param -o out.param
+...     report = Report("relu6-to-relu")
+...     for n in model.graph:
+...         if n.op_type == "Clip" and params(n).min == 0:
+...             replace(n, new_node(model, "ReLU", name=n.name))
+...             report.add("replace", n.name, "Clip", "ReLU")
+...     return report
+
+:func:`params` / :func:`weights` are typed views of a node (also ``node.params`` /
+``node.weights``); :func:`new_node`, :func:`insert_after`, :func:`replace`, :func:`bypass`,
+:func:`remove`, :func:`add_output` and :func:`set_input` edit the graph.
+"""
+
+from __future__ import annotations
+
+from .build import add_output, bypass, insert_after, new_node, remove, replace, set_input
+from .errors import ModelfileError
+from .graph import Graph, Node, Value
+from .model import Model, load
+from .passes.report import Change, Report
+from .views import format_of, model_of, params, weights
+
+__all__ = [
+    "Change", "Graph", "Model", "ModelfileError", "Node", "Report", "Value", "add_output", "bypass",
+    "format_of", "insert_after", "load", "model_of", "new_node", "params", "remove", "replace", "set_input",
+    "weights",
+]

@@ -397,6 +397,21 @@ class Node:
             w._index = i
         return v
 
+    # -- typed views (format knowledge lives in modelfile.views; nothing is stored on the node) --
+    @property
+    def params(self) -> Any:
+        """Named, typed view of :attr:`attrs`: see :func:`modelfile.api.params`."""
+        from .views import params
+
+        return params(self)
+
+    @property
+    def weights(self) -> Any:
+        """The node's data as numpy arrays: see :func:`modelfile.api.weights`."""
+        from .views import weights
+
+        return weights(self)
+
     def __repr__(self) -> str:
         return f"Node({self.op_type!r}, {self.name!r}, in={len(self._inputs)}, out={len(self._outputs)})"
 

@@ -489,7 +489,7 @@ class NcnnWeights(_AttrAccess, MutableMapping[str, np.ndarray]):
     def __getitem__(self, role: str) -> np.ndarray:
         for info, arr in self._current():
             if info.role == role:
-                return arr
+                return _natural_shape(self._node, role, arr)
         if role in self.roles():
             raise node_error(self._node, f"has no {role} data yet", hint=f"assign weights(node).{role} = array")
         raise KeyError(f"{_where(self._node)} has no blob {role!r} (its blobs: {', '.join(self.roles()) or 'none'})")
@@ -515,6 +515,30 @@ class NcnnWeights(_AttrAccess, MutableMapping[str, np.ndarray]):
 
     def __repr__(self) -> str:
         return f"NcnnWeights({self._node.op_type} {self._node.name}: {', '.join(self.roles())})"
+
+
+def _natural_shape(node: Node, role: str, arr: np.ndarray) -> np.ndarray:
+    """Convolution weights as ``(out, in/group, kh, kw)`` (1-D: ``(out, in/group, kw)``), InnerProduct ``(out, in)``."""
+    t = node.op_type
+    if role != "weight" or arr.ndim != 1 or not t.startswith(("Convolution", "InnerProduct")):
+        return arr
+    p = NcnnParams(node)
+    try:
+        out = int(p["num_output"])
+        if t == "InnerProduct":
+            shape: tuple[int, ...] = (out, -1)
+        elif t.endswith("1D"):
+            shape = (out, -1, int(p["kernel_w"]))
+        elif t.endswith("3D"):
+            shape = (out, -1, int(p["kernel_d"]), int(p["kernel_h"]), int(p["kernel_w"]))
+        else:
+            shape = (out, -1, int(p["kernel_h"]), int(p["kernel_w"]))
+        inner = int(np.prod([d for d in shape if d > 0]))
+        if inner <= 0 or arr.size % inner:
+            return arr
+        return arr.reshape(shape)
+    except (KeyError, TypeError, ValueError, ModelfileError):
+        return arr
 
 
 def set_ncnn_weights(node: Node, store: Any, new: Mapping[str, Any], encodings: Mapping[str, str]) -> None:

@@ -81,6 +81,27 @@ def _place_after(graph: Graph, node: Node, anchors: Sequence[Node | None]) -> No
     graph.insert(at + 1, node)
 
 
+def _pull_constants(graph: Graph, node: Node) -> None:
+    """Move the Const / MemoryData layers only ``node`` reads to just before it (file order = reading order)."""
+    for v in node.inputs:
+        p = v.producer if v is not None else None
+        if p is None or p.op_type not in ("Const", "MemoryData") or p.inputs or len(v.uses) != 1:
+            continue
+        if _index(graph, p) < _index(graph, node):
+            continue
+        graph.remove(p, safe=False)
+        p.graph = None
+        graph.insert(_index(graph, node), p)
+
+
+def _anchor(v: Value | None) -> Node | None:
+    # a fresh constant made for this node is moved before it afterwards: it does not decide the place
+    p = v.producer if v is not None else None
+    if p is not None and p.op_type in ("Const", "MemoryData") and len(v.uses) == 1:  # type: ignore[union-attr]
+        return None
+    return p
+
+
 def _graph_of(value: Value) -> Graph:
     p = value.producer
     if p is not None and p.graph is not None:
@@ -284,7 +305,8 @@ def new_node(
     if after is not None:
         _place_after(g, node, [after])
     else:
-        _place_after(g, node, [v.producer for v in ins if v is not None])
+        _place_after(g, node, [_anchor(v) for v in ins])
+    _pull_constants(g, node)
     if ncnn:
         for v in ins:
             if v is not None:
@@ -383,27 +405,31 @@ def _swap_output_names(old: Value, new: Value, graph: Graph) -> None:
     old.name = ""
 
 
-def insert_after(value: Value, node: Node, *, model: "Model | None" = None) -> Node:
-    """Make ``node`` read ``value`` and every other reader of ``value`` read ``node``'s first output.
+def insert_after(value: Value, node: Node, *, output: Value | None = None, model: "Model | None" = None) -> Node:
+    """Make ``node`` read ``value`` and every other reader of ``value`` read ``node``'s output.
 
     ``node`` (from :func:`new_node`, or built by hand) goes right after ``value``'s producer.
-    A model output keeps its name: it moves to ``node``'s output.
+    ``output`` (default ``node.outputs[0]``) is the tensor the readers move to: give the last
+    tensor of a chain that starts at ``node``. A model output keeps its name: it moves along.
     """
     g = _graph_of(value)
-    if not node.outputs:
+    out = output if output is not None else (node.outputs[0] if node.outputs else None)
+    if out is None:
         raise node_error(node, "has no output to feed the readers of the tensor it is inserted after")
+    if out is value:
+        raise node_error(node, f"cannot feed the readers of {value.name!r} from {value.name!r} itself")
     if node.inputs and all(v is not value for v in node.inputs):
-        raise node_error(node, f"does not read tensor {value.name!r}; give it as its input or leave its inputs empty")
-    out = node.outputs[0]
+        if not _unsplit(g, node, value):
+            raise node_error(node, f"does not read tensor {value.name!r}; give it as its input or leave its "
+                                   "inputs empty")
     was_output = _is_graph_output(value)
-    if not node.inputs:
-        node.set_inputs([value])
-    ins = node.inputs
+    ins = node.inputs if node.inputs else (value,)
     if _contains(g, node):
         g.remove(node, safe=False)  # disconnects its inputs: wired again below
     node.graph = None
-    _place_after(g, node, [value.producer])
+    _place_after(g, node, [value.producer, *(_anchor(v) for v in ins)])
     node.set_inputs(ins)
+    _pull_constants(g, node)
     for u in list(value.uses):
         if u.node is node:
             continue
@@ -414,6 +440,23 @@ def insert_after(value: Value, node: Node, *, model: "Model | None" = None) -> N
     if was_output:
         _swap_output_names(value, out, g)
     return node
+
+
+def _unsplit(g: Graph, node: Node, value: Value) -> bool:
+    """Undo the Split :func:`new_node` put between ``value`` and ``node`` (ncnn): ``node`` reads ``value`` again."""
+    for i, v in enumerate(node.inputs):
+        p = v.producer if v is not None else None
+        if p is None or p.op_type != "Split" or not p.inputs or p.inputs[0] is not value:
+            continue
+        node.set_input(i, value)
+        p.remove_output(v.index)
+        if len(p.outputs) == 1:  # the Split only fans out to one reader now: drop it (no new fan-out fix yet)
+            rest = p.outputs[0]
+            for u in list(rest.uses):
+                u.node.set_input(u.index, value)
+            g.remove(p, safe=False)
+        return True
+    return False
 
 
 def replace(old: Node, new: Node) -> Node:

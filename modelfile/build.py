@@ -473,12 +473,12 @@ def replace(old: Node, new: Node) -> Node:
     if new.outputs and len(new.outputs) != len(old.outputs):
         raise node_error(old, f"has {len(old.outputs)} output(s) but its replacement {new.name!r} has "
                               f"{len(new.outputs)}")
-    idx = _index(g, old)
     ins = old.inputs if not new.inputs else new.inputs
     olds = list(old.outputs)
     adopt = not new.outputs or all(not v.uses for v in new.outputs)
     if _contains(g, new):
         g.remove(new, safe=False)
+    idx = _index(g, old)
     old.clear_inputs()
     if adopt:
         old.set_outputs([])
@@ -533,6 +533,39 @@ def bypass(node: Node, *, input: int = 0, output: int = 0) -> Value:
     return src
 
 
+def _ncnn_expose(g: Graph, value: Value, name: str | None) -> Value:
+    taken = g.tensor_names()
+    if not value.uses:
+        if name and name != value.name:
+            if name in taken:
+                raise ModelfileError(f"blob name {name!r} is already taken")
+            value.name = name
+        return value
+    if name and name in taken:
+        raise ModelfileError(f"blob name {name!r} is already taken")
+    top_name = name or value.name
+    if not name:
+        taken.discard(value.name)
+        value.name = fresh_name(f"{value.name}_pre", taken)
+    _fix_fanout(g, value)
+    split = value.uses[0].node
+    if split.op_type != "Split" or len(split.inputs) != 1:
+        _place_split(g, value)
+        split = value.uses[0].node
+    return split.append_output(Value(top_name))
+
+
+def _place_split(g: Graph, value: Value) -> None:
+    """Put a one-top Split between ``value`` and its single reader."""
+    u = value.uses[0]
+    split = Node("Split", fresh_name(f"splitncnn_{value.name}", g.layer_names()))
+    split.graph = g
+    top = split.append_output(Value(fresh_name(f"{value.name}_splitncnn_0", g.tensor_names())))
+    u.node.set_input(u.index, top)
+    split.set_inputs([value])
+    _place_after(g, split, [value.producer])
+
+
 def format_of_graph(g: Graph) -> str:
     for n in g:
         return format_of(n)
@@ -563,9 +596,12 @@ def remove(node: Node) -> None:
 
 
 def add_output(model: "Model", value: Value | str, name: str | None = None) -> Value:
-    """Expose ``value`` as a model output (IR: a new Result; ncnn: every named blob can be extracted).
+    """Expose ``value`` as a model output and return the output tensor.
 
-    ``name`` renames the tensor first (IR: added as its first tensor name).
+    IR: a new Result on ``value`` (``name`` is added as its first tensor name). ncnn: a blob that
+    layers read is released in light mode once they ran, so extracting it after a net output
+    fails; it gets a Split top that nothing reads (a net output), named ``name`` or, by default,
+    the blob's own name (the blob itself is renamed ``<name>_pre``).
     """
     attach_model(model)
     g = model.graph
@@ -575,12 +611,7 @@ def add_output(model: "Model", value: Value | str, name: str | None = None) -> V
             raise ModelfileError(f"no tensor named {value!r}", file=str(model.path or ""))
         value = found[0]
     if model.format == "ncnn":
-        if name:
-            if name in g.tensor_names(exclude=value):
-                raise ModelfileError(f"blob name {name!r} is already taken", file=str(model.path or ""))
-            value.name = name
-        # ncnn's Extractor computes any named blob on request: nothing to add to the file
-        return value
+        return _ncnn_expose(g, value, name)
     from .formats.openvino import new_result
 
     if name and name not in value.names:

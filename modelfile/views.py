@@ -456,6 +456,9 @@ class NcnnWeights(_AttrAccess, MutableMapping[str, np.ndarray]):
             arrays = self._store.blobs_of(self._node)
         except ModelfileError:
             return self._as_loaded()
+        used = sum(b.nbytes for b in infos)
+        if used != len(self._store.layer_bytes(self._node)):
+            return self._as_loaded()  # the params no longer read exactly these bytes
         return list(zip(infos, arrays))
 
     def _as_loaded(self) -> list[tuple[Any, np.ndarray]]:
@@ -571,7 +574,8 @@ def set_ncnn_weights(node: Node, store: Any, new: Mapping[str, Any], encodings: 
                 parts.append(struct.pack("<I", FLAG_FP32_MARKED) + np.ascontiguousarray(arr, "<f4").tobytes())
                 continue
         else:
-            have = f"holds {old[s.role][1].size}" if s.role in old else "has none"
+            have = (f"holds {old[s.role][1].size}" if s.role in old else
+                    "its bytes were laid out for other params" if len(store.layer_bytes(node)) else "has none")
             raise node_error(node, f"{s.role} needs {s.count} values for the layer's params but {have}",
                              hint=f"assign all changed blobs together: weights(node).update({s.role}=...)")
         if s.kind == "raw":

@@ -53,11 +53,13 @@ def parse_values(text: str, option: str = "--mean-values") -> dict[str, list[flo
     named: dict[str, list[float]] = {}
     unnamed: list[list[float]] = []
     start = 0
-    for m in matches:
+    for k, m in enumerate(matches):
         name = text[start:m.start()]
-        start = m.end() + 1
-        if m.start() > 0 and text[m.start() - 1:m.start()] == "," and not name:
-            pass
+        if k:
+            if not name.startswith(","):
+                raise _err(option, text, f"expected a comma before {text[start:m.end()]!r}")
+            name = name[1:]
+        start = m.end()
         try:
             vals = [float(v) for v in m.group(1).replace(" ", "").split(",") if v != ""]
         except ValueError:

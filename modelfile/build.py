@@ -17,7 +17,9 @@ import numpy as np
 
 from .errors import ModelfileError
 from .graph import Graph, Node, Value, fresh_name
-from .views import IrParams, NcnnParams, attach_model, format_of, model_of, ncnn_store, node_error, set_ncnn_weights
+from .views import (
+    IrParams, NcnnParams, attach_model, format_of, ncnn_store, ncnn_store_of_model, node_error, set_ncnn_weights,
+)
 
 if TYPE_CHECKING:
     from .model import Model
@@ -110,10 +112,6 @@ def _graph_of(value: Value) -> Graph:
         if u.node.graph is not None:
             return u.node.graph
     raise ModelfileError(f"tensor {value.name!r} is not part of a graph")
-
-
-def _model(node: Node, model: "Model | None") -> "Model | None":
-    return model if model is not None else model_of(node)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -274,7 +272,7 @@ def new_node(
     base = name or op_type.split(".")[-1].lower()
     node_name = name if name is not None else fresh_name(base, g.layer_names())
     if ncnn:
-        ncnn_store_for_model = _ncnn_store_of(model)
+        ncnn_store_for_model = ncnn_store_of_model(model)
     first = next((x for x in inputs if isinstance(x, Value)), None)
     ins = [_resolve_input(model, x, first, node_name) for x in inputs]
     node = Node(op_type, node_name, version=None if ncnn else (version or _IR_VERSIONS.get(op_type, "opset1")))
@@ -325,20 +323,6 @@ def new_node(
     elif w:
         raise node_error(node, "IR layers hold no weights: pass arrays as inputs (they become Consts)")
     return node
-
-
-def _ncnn_store_of(model: "Model") -> Any:
-    from .formats.ncnn.weights import WeightStore
-
-    store = model.meta.get("weights")
-    if store is None:
-        bin_path = model.meta.get("bin_path")
-        if bin_path is not None and bin_path.exists():
-            store = WeightStore.from_model(model)
-        else:
-            store = WeightStore(model.graph, b"")
-            model.meta["weights"] = store
-    return store
 
 
 def _reads_weights(node: Node) -> bool:
@@ -405,7 +389,7 @@ def _swap_output_names(old: Value, new: Value, graph: Graph) -> None:
     old.name = ""
 
 
-def insert_after(value: Value, node: Node, *, output: Value | None = None, model: "Model | None" = None) -> Node:
+def insert_after(value: Value, node: Node, *, output: Value | None = None) -> Node:
     """Make ``node`` read ``value`` and every other reader of ``value`` read ``node``'s output.
 
     ``node`` (from :func:`new_node`, or built by hand) goes right after ``value``'s producer.

@@ -395,25 +395,32 @@ def params(node: Node) -> NcnnParams | IrParams:
 
 def ncnn_store(node: Node, *, required: bool = True) -> Any:
     """The model's :class:`~modelfile.formats.ncnn.weights.WeightStore` (made on first use)."""
-    from .formats.ncnn.weights import WeightStore
-
     model = model_of(node)
     if model is None:
         if required:
             raise node_error(node, "is not part of a loaded model, so its .bin cannot be reached",
                              hint="load the model with modelfile.load() and keep a reference to it")
         return None
+    if not required:
+        bin_path = model.meta.get("bin_path")
+        if model.meta.get("weights") is None and (bin_path is None or not bin_path.exists()):
+            return None
+    return ncnn_store_of_model(model)
+
+
+def ncnn_store_of_model(model: "Model") -> Any:
+    """``model.meta["weights"]``, created from the model's ``.bin`` (or empty without one) on first use."""
+    from .formats.ncnn.weights import WeightStore
+
     store = model.meta.get("weights")
     if store is None:
         bin_path = model.meta.get("bin_path")
-        if bin_path is None or not bin_path.exists():
-            if not required:
-                return None
+        if bin_path is not None and bin_path.exists():
+            store = WeightStore.from_model(model)
+        else:
             # a model without a .bin: start from an empty one (new layers bring their own weights)
             store = WeightStore(model.graph, b"")
             model.meta["weights"] = store
-        else:
-            store = WeightStore.from_model(model)
     return store
 
 

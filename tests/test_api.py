@@ -16,7 +16,6 @@ from conftest import FIXTURES, needs_ncnn, needs_openvino
 from modelfile.api import add_output, bypass, insert_after, new_node, params, remove, replace, set_input, weights
 from modelfile.errors import ModelfileError
 from modelfile.formats.ncnn.schema import layer_schema, schema_types
-from modelfile.formats.ncnn.weights import WeightStore
 from modelfile.formats.openvino.attrs import decode, encode
 
 NCNN = FIXTURES / "ncnn"

@@ -70,7 +70,10 @@ def format_of(node: Node) -> str:
             return str(fmt)
     from .formats.ncnn.params import Param
 
-    if any(isinstance(v, Param) for v in node.attrs.values()):
+    src = type(node.source).__name__
+    if src == "LayerSource":  # the IR reader's
+        return "openvino"
+    if src == "LineSource" or any(isinstance(v, Param) for v in node.attrs.values()):
         return "ncnn"
     if node.version is not None or any(isinstance(v, str) for v in node.attrs.values()):
         return "openvino"
@@ -309,12 +312,18 @@ def _array_style(node: Node) -> str:
     g = node.graph
     if g is None:
         return "old"
+    g = _top(g)
+    cached = g.meta.get("ncnn.array_style")
+    if cached is not None:
+        return str(cached)
+    style = "old"
     for n in g:
-        for p in n.attrs.values():
-            st = getattr(p, "array_style", None)
-            if st is not None:
-                return str(st)
-    return "old"
+        st = next((p.array_style for p in n.attrs.values() if getattr(p, "array_style", None)), None)
+        if st is not None:
+            style = str(st)
+            break
+    g.meta["ncnn.array_style"] = style
+    return style
 
 
 def _sort_new_key(node: Node, pid: int) -> None:

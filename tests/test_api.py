@@ -63,6 +63,28 @@ def test_schema_covers_every_builtin_type_and_knows_kinds() -> None:
     assert layer_schema("MySherpaThing") is None
 
 
+def test_schema_agrees_with_the_corpus(corpus_ncnn: list[Path]) -> None:
+    """Every param id real exports write is in the schema, written with the schema's kind."""
+    checked = 0
+    for path in corpus_ncnn:
+        if path.name.endswith(".param.bin"):
+            continue
+        m = modelfile.load(path)
+        for n in m.graph:
+            schema = layer_schema(n.op_type)
+            if schema is None:
+                continue
+            for pid, p in n.attrs.items():
+                spec = schema.by_id(pid)
+                assert spec is not None, f"{path.name}: {n.op_type} param {pid} not in the schema"
+                kind = p.kind
+                same = kind == spec.kind or (spec.is_array and kind.endswith("array") and not p.value)
+                assert same, f"{path.name}: {n.op_type} {spec.name} written as {kind}, schema says {spec.kind}"
+                checked += 1
+            params(n).all()  # every default resolves
+    assert checked > 5000
+
+
 def test_ncnn_params_read_names_defaults_and_refs() -> None:
     m = modelfile.load(NCNN / "convbn.ncnn.param")
     conv = m.find_node("conv1")
@@ -330,3 +352,30 @@ def test_ir_bypass_moves_output_names(tmp_path: Path) -> None:
     ref = _ov_run(src, {"data": x})["logits"]
     assert got.shape == (1, 2, 8, 8)
     np.testing.assert_allclose(got.mean(axis=(2, 3), keepdims=True), ref, atol=1e-5)
+
+
+def test_ir_attrs_of_real_files_decode() -> None:
+    """Every typed <data> attribute of the IR fixtures and corpus decodes, and encodes back to the same text."""
+    from conftest import CORPUS
+    from modelfile.formats.openvino.attrs import attr_kind
+
+    def walk(g):  # type: ignore[no-untyped-def]
+        for n in g:
+            yield n
+            for body in n.subgraphs.values():
+                yield from walk(body)
+
+    files = sorted(OV.rglob("*.xml")) + sorted(CORPUS.glob("openvino*/*.xml"))
+    typed = 0
+    for f in files:
+        m = modelfile.load(f)
+        for n in walk(m.graph):
+            for k, text in n.attrs.items():
+                value = params(n)[k]
+                kind = attr_kind(n.op_type, k)
+                if kind in ("int", "bool", "ints", "element_type", "str", "strs"):
+                    want = text.replace(" ", "")
+                    got = encode(kind, value).replace(" ", "")
+                    assert got == (want.lower() if kind == "bool" else want), (f.name, n.op_type, k)
+                typed += kind != "str"
+    assert typed > 500

@@ -173,9 +173,10 @@ class NcnnParams(_AttrAccess, MutableMapping[Any, Any]):
         p = self._node.attrs.get(pid)
         if p is not None:
             try:
-                return p.value
+                value, kind = p.value, p.kind
             except ValueError as e:
                 raise node_error(self._node, f"param {pid} does not decode: {e}") from None
+            return _as_ncnn_reads(value, kind, spec.kind) if spec is not None else value
         if spec is None:
             raise KeyError(f"{_where(self._node)} has no param {key}")
         return self.default(spec.name)
@@ -263,6 +264,27 @@ class NcnnParams(_AttrAccess, MutableMapping[Any, Any]):
     def __repr__(self) -> str:
         body = ", ".join(f"{k}={self[k]!r}" for k in self)
         return f"NcnnParams({self._node.op_type} {self._node.name}: {body})"
+
+
+def _bits(x: Any, to: str) -> Any:
+    return struct.unpack("<f" if to == "f" else "<i", struct.pack("<i" if to == "f" else "<f", x))[0]
+
+
+def _as_ncnn_reads(value: Any, kind: str, want: str) -> Any:
+    """The value ncnn's ParamDict hands the layer: it never converts, so a word of the other kind is
+    read as its bits (``1`` for a float param is 1.4e-45). Binary ``.param.bin`` files store only
+    words, so their float params arrive here as ints and come out right."""
+    if kind == want or kind == "string" or want == "string":
+        return value
+    if want == "float" and kind == "int":
+        return _bits(value, "f")
+    if want == "int" and kind == "float":
+        return _bits(value, "i")
+    if want == "float_array" and kind == "int_array":
+        return [_bits(v, "f") for v in value]
+    if want == "int_array" and kind == "float_array":
+        return [_bits(v, "i") if isinstance(v, float) else v for v in value]
+    return value
 
 
 def _coerce_ncnn(node: Node, name: str, kind: str, value: Any) -> Any:

@@ -126,6 +126,27 @@ def test_ncnn_params_write_in_file_style_and_check_kinds(tmp_path: Path) -> None
     assert params(ln).eps == pytest.approx(0.001)  # back to ncnn's default
 
 
+def test_ncnn_params_read_what_ncnn_reads(tmp_path: Path) -> None:
+    """ParamDict never converts: a word of the other kind is read as its bits, and binary .param.bin
+    files hold only words, so float params come back right only through the schema."""
+    from modelfile.formats.ncnn import binparam
+    from modelfile.formats.ncnn.reader import read_text
+
+    g, _ = read_text("7767517\n2 2\nInput in0 0 1 in0\nClip clip 1 1 in0 out0 0=0 1=1\n")
+    clip = g.find_node("clip")
+    assert clip is not None and params(clip).max == pytest.approx(1.4e-45) and params(clip).min == 0.0
+    m = modelfile.load(NCNN / "convbn.ncnn.param")
+    params(m.find_node("conv1")).pad_value = 0.5
+    params(m.find_node("conv1")).activation_params = [0.25, 2]
+    out = tmp_path / "convbn.param.bin"
+    out.write_bytes(binparam.to_bytes(m.graph))
+    mb = modelfile.load(out)
+    conv = mb.find_node("layer1")
+    assert conv is not None and conv.attrs[18].kind == "int"  # a bare word in the file
+    assert params(conv).pad_value == 0.5 and params(conv).activation_params == [0.25, 2.0]
+    assert params(mb.find_node("layer2")).eps == pytest.approx(1e-5)
+
+
 def test_ncnn_params_by_id_for_custom_layers() -> None:
     from modelfile.formats.ncnn.reader import read_text
 

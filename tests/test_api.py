@@ -400,3 +400,16 @@ def test_ir_attrs_of_real_files_decode() -> None:
                     assert got == (want.lower() if kind == "bool" else want), (f.name, n.op_type, k)
                 typed += kind != "str"
     assert typed > 500
+
+
+def test_api_is_exported_lazily_from_the_package() -> None:
+    import subprocess
+    import sys
+
+    import modelfile.api as api
+
+    assert modelfile.params is api.params and modelfile.new_node is api.new_node and modelfile.Report is api.Report
+    code = "import sys, modelfile; print('numpy' in sys.modules)"
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                       env={"PYTHONPATH": str(Path(modelfile.__file__).parent.parent)})
+    assert r.stdout.strip() == "False"  # `import modelfile` stays light

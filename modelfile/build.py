@@ -104,6 +104,42 @@ def _anchor(v: Value | None) -> Node | None:
     return p
 
 
+def _downstream(value: Value, stop: Node) -> set[int]:
+    """ids of the nodes computed from ``value`` (not walking through ``stop``)."""
+    seen: set[int] = set()
+    todo = [u.node for u in value.uses]
+    while todo:
+        n = todo.pop()
+        if n is stop or id(n) in seen:
+            continue
+        seen.add(id(n))
+        todo.extend(u.node for v in n.outputs for u in v.uses)
+    return seen
+
+
+def _ensure_order(graph: Graph, node: Node) -> None:
+    """Keep producers before readers around ``node`` (ncnn resolves a bottom only if it was already made)."""
+    idx = {id(n): i for i, n in enumerate(graph)}
+    at = idx.get(id(node))
+    if at is None:
+        return
+    early = any(v is not None and v.producer is not None and idx.get(id(v.producer), -1) > at for v in node.inputs)
+    late = any(idx.get(id(u.node), at + 1) < at for v in node.outputs for u in v.uses)
+    if not (early or late):
+        return
+    cur = list(graph)
+    for i, n in enumerate(graph.topological_order()):  # stable: only what must move moves
+        if cur[i] is n:
+            continue
+        ins = n.inputs
+        graph.remove(n, safe=False)  # disconnects the inputs: wired again after the move
+        n.graph = None
+        graph.insert(i, n)
+        n.set_inputs(ins)
+        cur.remove(n)
+        cur.insert(i, n)
+
+
 def _graph_of(value: Value) -> Graph:
     p = value.producer
     if p is not None and p.graph is not None:
@@ -406,6 +442,11 @@ def insert_after(value: Value, node: Node, *, output: Value | None = None) -> No
         if not _unsplit(g, node, value):
             raise node_error(node, f"does not read tensor {value.name!r}; give it as its input or leave its "
                                    "inputs empty")
+    down = _downstream(value, stop=node)
+    for v in node.inputs:
+        if v is not None and v is not value and v.producer is not None and id(v.producer) in down:
+            raise node_error(node, f"cannot go after {value.name!r}: its input {v.name!r} is computed from "
+                                   f"{value.name!r}, so the graph would loop")
     was_output = _is_graph_output(value)
     ins = node.inputs if node.inputs else (value,)
     if _contains(g, node):
@@ -418,6 +459,7 @@ def insert_after(value: Value, node: Node, *, output: Value | None = None) -> No
         if u.node is node:
             continue
         u.node.set_input(u.index, out)
+    _ensure_order(g, node)
     for k, v in enumerate(g.outputs):
         if v is value:
             g.outputs[k] = out
@@ -477,6 +519,7 @@ def replace(old: Node, new: Node) -> Node:
     new.graph = None
     g.insert(min(idx, len(g)), new)
     new.set_inputs(ins)
+    _ensure_order(g, new)
     return new
 
 

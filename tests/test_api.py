@@ -413,3 +413,26 @@ def test_api_is_exported_lazily_from_the_package() -> None:
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                        env={"PYTHONPATH": str(Path(modelfile.__file__).parent.parent)})
     assert r.stdout.strip() == "False"  # `import modelfile` stays light
+
+
+@needs_ncnn
+def test_ncnn_replace_keeps_producers_before_readers(tmp_path: Path) -> None:
+    """A replacement reading a blob made later in the file moves so that ncnn finds every bottom."""
+    src = _copy(tmp_path, NCNN / "convbn.ncnn.param")
+    m = modelfile.load(src)
+    bias = np.random.default_rng(13).normal(size=(8, 10, 12)).astype(np.float32)
+    md = new_node(m, "MemoryData", [], name="late_bias", weights={"data": bias}, after=m.find_node("conv2"))
+    assert (params(md).w, params(md).h, params(md).c) == (12, 10, 8)
+    conv1 = m.find_node("conv1").outputs[0]
+    add = replace(m.find_node("bn1"), new_node(m, "BinaryOp", [conv1, md.outputs[0]], name="bn1", outputs=0))
+    order = [n.name for n in m.graph]
+    assert order.index("late_bias") < order.index("bn1") < order.index("relu1")
+    assert add.outputs[0].name == "bn1" and weights(md).data.shape == (8, 10, 12)
+    out = tmp_path / "add.ncnn.param"
+    m.save(out)
+    x = np.random.default_rng(14).normal(size=(3, 10, 12)).astype(np.float32)
+    ref = _ncnn_run(src, {"data": x}, ["conv1"])["conv1"]
+    got = _ncnn_run(out, {"data": x}, ["relu1"])["relu1"]
+    np.testing.assert_allclose(got, np.maximum(ref + bias, 0), atol=1e-5)
+    with pytest.raises(ModelfileError, match="the graph would loop"):
+        insert_after(conv1, new_node(m, "BinaryOp", [conv1, m.find_node("conv2").outputs[0]], name="loop"))

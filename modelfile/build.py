@@ -260,24 +260,11 @@ def _derive_ncnn_counts(op_type: str, params: dict[Any, Any], w: Mapping[str, An
     elif op_type == "PReLU" and "slope" in w:
         put("num_slope", int(np.asarray(w["slope"]).size))
     elif op_type == "MemoryData" and "data" in w:
-        shape = np.asarray(w["data"]).shape or (1,)
-        for key, dim in zip(("w", "h", "c", "d"), _mat_dims(shape)):
-            if dim:
-                put(key, dim)
+        from .formats.ncnn.weights import memorydata_dims
 
-
-def _mat_dims(shape: tuple[int, ...]) -> tuple[int, int, int, int]:
-    """(w, h, c, d) of an ncnn Mat for a numpy shape (innermost first)."""
-    s = [int(x) for x in shape]
-    if len(s) == 1:
-        return (s[0], 0, 0, 0)
-    if len(s) == 2:
-        return (s[1], s[0], 0, 0)
-    if len(s) == 3:
-        return (s[2], s[1], s[0], 0)
-    if len(s) == 4:
-        return (s[3], s[2], s[0], s[1])
-    raise ModelfileError(f"ncnn Mats have 1 to 4 dims, got shape {shape}")
+        names = {0: "w", 1: "h", 2: "c", 11: "d"}
+        for pid, dim in memorydata_dims(np.asarray(w["data"]).shape or (1,)).items():
+            put(names[pid], dim)
 
 
 def new_node(
@@ -352,10 +339,7 @@ def new_node(
             raise node_error(node, "a Const needs weights={'value': array}")
         from .formats.openvino import set_const_value
 
-        node.attrs.setdefault("element_type", "")
-        if not node.attrs["element_type"]:
-            del node.attrs["element_type"]
-        set_const_value(node, w["value"])
+        set_const_value(node, w["value"], node.attrs.get("element_type") or None)
     elif w:
         raise node_error(node, "IR layers hold no weights: pass arrays as inputs (they become Consts)")
     return node
@@ -411,7 +395,7 @@ def _swap_output_names(old: Value, new: Value, graph: Graph) -> None:
     """Move the public name of an output tensor from ``old`` to ``new`` (``old`` gets a fresh one)."""
     if old.producer is not None and old.producer.op_type in ("Input", "Parameter"):
         return  # input names stay with the input
-    if format_of(old.producer) == "ncnn" if old.producer is not None else False:
+    if old.producer is not None and format_of(old.producer) == "ncnn":
         keep = old.name
         old.name = fresh_name(f"{keep}_pre", graph.tensor_names())
         new.name = keep

@@ -342,6 +342,10 @@ def test_ir_new_ops_from_arrays_and_add_output(tmp_path: Path) -> None:
     assert mul.outputs[0].shape == v.shape and mul.outputs[0].dtype == "f32"
     add_output(m, v, "features")
     assert "features" in v.names
+    const = new_node(m, "Const", weights={"value": np.arange(6, dtype=np.int64).reshape(2, 3)}, name="table")
+    assert (const.attrs["element_type"], const.attrs["shape"], const.outputs[0].shape) == ("i64", "2, 3", (2, 3))
+    np.testing.assert_array_equal(weights(const).value, np.arange(6).reshape(2, 3))
+    remove(const)
     out = tmp_path / "out.xml"
     m.save(out)
     x = np.random.default_rng(4).normal(size=(1, 3, 16, 16)).astype(np.float32)

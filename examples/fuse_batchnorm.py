@@ -1,7 +1,7 @@
 """Fold each ncnn BatchNorm into the Convolution before it (what ncnnoptimize does), with modelfile's API.
 
-    modelfile apply examples/fuse_batchnorm.py fixtures/ncnn/convbn.ncnn.param -o fused.ncnn.param
-    python examples/fuse_batchnorm.py fixtures/ncnn/convbn.ncnn.param fused.ncnn.param
+    modelfile apply examples/fuse_batchnorm.py fixtures/examples/convbn.ncnn.param -o fused.ncnn.param
+    python examples/fuse_batchnorm.py fixtures/examples/convbn.ncnn.param fused.ncnn.param
 
 ncnn's BatchNorm computes ``y = x * k + (bias - mean * k)`` with ``k = slope / sqrt(var + eps)``
 per channel, so a Convolution whose only reader is the BatchNorm can absorb it: its weights

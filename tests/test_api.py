@@ -19,6 +19,7 @@ from modelfile.formats.ncnn.schema import layer_schema, schema_types
 from modelfile.formats.openvino.attrs import decode, encode
 
 NCNN = FIXTURES / "ncnn"
+EXN = FIXTURES / "examples"
 OV = FIXTURES / "openvino"
 F32 = {"INFERENCE_PRECISION_HINT": "f32"}
 
@@ -86,7 +87,7 @@ def test_schema_agrees_with_the_corpus(corpus_ncnn: list[Path]) -> None:
 
 
 def test_ncnn_params_read_names_defaults_and_refs() -> None:
-    m = modelfile.load(NCNN / "convbn.ncnn.param")
+    m = modelfile.load(EXN / "convbn.ncnn.param")
     conv = m.find_node("conv1")
     p = params(conv)
     assert (p.num_output, p.kernel_w, p["pad_left"], p[6]) == (8, 3, 1, 216)
@@ -135,7 +136,7 @@ def test_ncnn_params_read_what_ncnn_reads(tmp_path: Path) -> None:
     g, _ = read_text("7767517\n2 2\nInput in0 0 1 in0\nClip clip 1 1 in0 out0 0=0 1=1\n")
     clip = g.find_node("clip")
     assert clip is not None and params(clip).max == pytest.approx(1.4e-45) and params(clip).min == 0.0
-    m = modelfile.load(NCNN / "convbn.ncnn.param")
+    m = modelfile.load(EXN / "convbn.ncnn.param")
     params(m.find_node("conv1")).pad_value = 0.5
     params(m.find_node("conv1")).activation_params = [0.25, 2]
     out = tmp_path / "convbn.param.bin"
@@ -185,7 +186,7 @@ def test_ir_params_are_typed_per_op_and_written_back_as_strings() -> None:
 # -- weights ---------------------------------------------------------------------------------------
 
 def test_ncnn_weights_named_lazy_and_assignable(tmp_path: Path) -> None:
-    src = _copy(tmp_path, NCNN / "convbn.ncnn.param")
+    src = _copy(tmp_path, EXN / "convbn.ncnn.param")
     m = modelfile.load(src)
     conv, bn = m.find_node("conv1"), m.find_node("bn1")
     w = weights(conv)
@@ -227,7 +228,7 @@ def test_ir_const_value_and_error_for_ops(tmp_path: Path) -> None:
 
 @needs_ncnn
 def test_ncnn_new_layer_with_weights_and_split_fanout(tmp_path: Path) -> None:
-    src = _copy(tmp_path, NCNN / "convbn.ncnn.param")
+    src = _copy(tmp_path, EXN / "convbn.ncnn.param")
     m = modelfile.load(src)
     relu = m.find_node("relu1")
     v = relu.outputs[0]
@@ -252,7 +253,7 @@ def test_ncnn_new_layer_with_weights_and_split_fanout(tmp_path: Path) -> None:
 
 @needs_ncnn
 def test_ncnn_insert_after_replace_bypass_keep_output_names(tmp_path: Path) -> None:
-    src = _copy(tmp_path, NCNN / "convbn.ncnn.param")
+    src = _copy(tmp_path, EXN / "convbn.ncnn.param")
     m = modelfile.load(src)
     out_v = m.find_node("bn2").outputs[0]
     # append a ReLU at the model output: the output keeps its name "output"
@@ -287,7 +288,7 @@ def test_ncnn_insert_after_replace_bypass_keep_output_names(tmp_path: Path) -> N
 
 
 def test_ncnn_errors_name_the_node() -> None:
-    m = modelfile.load(NCNN / "convbn.ncnn.param")
+    m = modelfile.load(EXN / "convbn.ncnn.param")
     with pytest.raises(ModelfileError, match=r"layer 'conv1' \(Convolution\): has 1 output\(s\) but its replacement"):
         replace(m.find_node("conv1"), new_node(m, "Slice", name="s", outputs=2))
     with pytest.raises(ModelfileError, match=r"layer 'x' \(Convolution\): weight needs 12 values"):
@@ -304,7 +305,7 @@ def test_ncnn_add_output_survives_light_mode(tmp_path: Path) -> None:
     unless it is a net output of its own (an unread Split top)."""
     from ncnn_runner import NcnnRunError
 
-    src = _copy(tmp_path, NCNN / "convbn.ncnn.param")
+    src = _copy(tmp_path, EXN / "convbn.ncnn.param")
     x = np.random.default_rng(6).normal(size=(3, 10, 12)).astype(np.float32)
     with pytest.raises(NcnnRunError):
         _ncnn_run(src, {"data": x}, ["output", "relu1"])
@@ -321,7 +322,7 @@ def test_ncnn_add_output_survives_light_mode(tmp_path: Path) -> None:
 
 
 def test_set_input_keeps_one_consumer_per_blob() -> None:
-    m = modelfile.load(NCNN / "convbn.ncnn.param")
+    m = modelfile.load(EXN / "convbn.ncnn.param")
     data = m.inputs[0] if m.inputs else m.find_node("data").outputs[0]
     set_input(m.find_node("conv2"), 0, data)  # data is already read by conv1
     split = data.uses[0].node
@@ -422,7 +423,7 @@ def test_api_is_exported_lazily_from_the_package() -> None:
 @needs_ncnn
 def test_ncnn_replace_keeps_producers_before_readers(tmp_path: Path) -> None:
     """A replacement reading a blob made later in the file moves so that ncnn finds every bottom."""
-    src = _copy(tmp_path, NCNN / "convbn.ncnn.param")
+    src = _copy(tmp_path, EXN / "convbn.ncnn.param")
     m = modelfile.load(src)
     bias = np.random.default_rng(13).normal(size=(8, 10, 12)).astype(np.float32)
     md = new_node(m, "MemoryData", [], name="late_bias", weights={"data": bias}, after=m.find_node("conv2"))

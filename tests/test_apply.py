@@ -34,7 +34,7 @@ def run(model):
 
 def _model(tmp: Path) -> Path:
     for ext in (".param", ".bin"):
-        shutil.copy(FIXTURES / "ncnn" / f"convbn.ncnn{ext}", tmp / f"convbn.ncnn{ext}")
+        shutil.copy(FIXTURES / "examples" / f"convbn.ncnn{ext}", tmp / f"convbn.ncnn{ext}")
     return tmp / "convbn.ncnn.param"
 
 

@@ -48,7 +48,7 @@ def _ov(xml: Path | object, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarra
 def test_fuse_batchnorm_equals_unfused(tmp_path: Path) -> None:
     from ncnn_runner import run_ncnn
 
-    src = _copy(tmp_path, FIXTURES / "ncnn" / "convbn.ncnn.param")
+    src = _copy(tmp_path, FIXTURES / "examples" / "convbn.ncnn.param")
     out = tmp_path / "fused.ncnn.param"
     report = _apply("fuse_batchnorm.py", src, out)
     assert [c["target"] for c in report["changes"]] == ["bn1", "bn2"]
@@ -110,7 +110,7 @@ def test_add_inner_output_matches_add_outputs(tmp_path: Path) -> None:
 def test_add_inner_output_ncnn(tmp_path: Path) -> None:
     from ncnn_runner import run_ncnn
 
-    src = _copy(tmp_path, FIXTURES / "ncnn" / "convbn.ncnn.param")
+    src = _copy(tmp_path, FIXTURES / "examples" / "convbn.ncnn.param")
     out = tmp_path / "inner.ncnn.param"
     _apply("add_inner_output.py", src, out)
     x = np.random.default_rng(9).normal(size=(3, 10, 12)).astype(np.float32)

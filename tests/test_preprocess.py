@@ -131,7 +131,7 @@ def test_ir_preprocess_errors_like_mo(tmp_path: Path) -> None:
 def test_ncnn_preprocess_equals_numpy_normalisation(tmp_path: Path, args: list[str], reverse: bool) -> None:
     from ncnn_runner import run_ncnn
 
-    src = _copy(tmp_path, FIXTURES / "ncnn" / "convbn.ncnn.param")
+    src = _copy(tmp_path, FIXTURES / "examples" / "convbn.ncnn.param")
     out = tmp_path / "pp.ncnn.param"
     r = runner.invoke(app, ["preprocess", str(src), *args, "-o", str(out)])
     assert r.exit_code == 0, r.output
@@ -149,8 +149,8 @@ def test_ncnn_preprocess_equals_numpy_normalisation(tmp_path: Path, args: list[s
 
 
 def test_ncnn_preprocess_refuses_channels_last() -> None:
-    m = modelfile.load(FIXTURES / "ncnn" / "convbn.ncnn.param")
+    m = modelfile.load(FIXTURES / "examples" / "convbn.ncnn.param")
     with pytest.raises(ModelfileError, match="ncnn Mats are planar"):
         preprocess(m, {"data": MEAN}, layouts={"data": "nhwc"})
     with pytest.raises(ModelfileError, match="declares c=3 but 4"):
-        preprocess(modelfile.load(FIXTURES / "ncnn" / "convbn.ncnn.param"), {"data": [1, 2, 3, 4]})
+        preprocess(modelfile.load(FIXTURES / "examples" / "convbn.ncnn.param"), {"data": [1, 2, 3, 4]})

@@ -1,4 +1,4 @@
-"""Write fixtures/ncnn/convbn.ncnn.param/.bin: Convolution -> BatchNorm -> ReLU -> Convolution -> BatchNorm.
+"""Write fixtures/examples/convbn.ncnn.param/.bin: Convolution -> BatchNorm -> ReLU -> Convolution -> BatchNorm.
 
 pnnx and ncnnoptimize fold BatchNorm into the Convolution before it, so no converter writes this
 pattern any more; older caffe2ncnn/onnx2ncnn exports did (Convolution then BatchNorm, as in
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-OUT = Path(__file__).resolve().parent.parent / "fixtures" / "ncnn"
+OUT = Path(__file__).resolve().parent.parent / "fixtures" / "examples"
 C_IN, H, W = 3, 10, 12
 C1, C2, K = 8, 6, 3
 EPS = 1e-5

@@ -140,6 +140,19 @@ def _ensure_order(graph: Graph, node: Node) -> None:
         cur.insert(i, n)
 
 
+def _swap_io(values: list[Value], old: Value, new: Value) -> None:
+    """Replace ``old`` by ``new`` in a graph's input/output list, in place (the list is the graph's own)."""
+    for k, v in enumerate(values):
+        if v is old:
+            values[k] = new
+
+
+def _drop_io(values: list[Value], drop: Any) -> None:
+    for k in reversed(range(len(values))):
+        if drop(values[k]):
+            del values[k]
+
+
 def _graph_of(value: Value) -> Graph:
     p = value.producer
     if p is not None and p.graph is not None:
@@ -444,9 +457,7 @@ def insert_after(value: Value, node: Node, *, output: Value | None = None) -> No
             continue
         u.node.set_input(u.index, out)
     _ensure_order(g, node)
-    for k, v in enumerate(g.outputs):
-        if v is value:
-            g.outputs[k] = out
+    _swap_io(g.outputs, value, out)
     if was_output:
         _swap_output_names(value, out, g)
     return node
@@ -496,9 +507,7 @@ def replace(old: Node, new: Node) -> Node:
     else:
         for a, b in zip(olds, new.outputs):
             a.replace_all_uses_with(b)
-            for k, v in enumerate(g.outputs):
-                if v is a:
-                    g.outputs[k] = b
+            _swap_io(g.outputs, a, b)
     g.remove(old, safe=False)
     new.graph = None
     g.insert(min(idx, len(g)), new)
@@ -529,17 +538,16 @@ def bypass(node: Node, *, input: int = 0, output: int = 0) -> Value:
     was_output = _is_graph_output(out)
     for u in list(out.uses):
         u.node.set_input(u.index, src)
-    for k, v in enumerate(g.outputs):
-        if v is out:
-            g.outputs[k] = src
+    _swap_io(g.outputs, out, src)
     g.remove(node, safe=False)
     if format_of_graph(g) == "ncnn":
         _fix_fanout(g, src)
         if was_output and not src.uses and src.producer is not None and src.producer.op_type != "Input":
             src.name = out.name
     elif was_output and (src.producer is None or src.producer.op_type != "Parameter"):
-        src.names = list(src.names) + [n for n in out.names if n not in src.names]
-        if not src.name and src.names:
+        # the tensor is now the model output: its public names come first
+        src.names = list(out.names) + [n for n in src.names if n not in out.names]
+        if src.names:
             src.name = src.names[0]
     return src
 
@@ -595,15 +603,11 @@ def remove(node: Node) -> None:
                              hint="bypass() it or rewire its readers first")
     outs = {id(v) for v in node.outputs}
     ins = [v for v in node.inputs if v is not None]
-    for k in reversed(range(len(g.inputs))):
-        if id(g.inputs[k]) in outs:
-            del g.inputs[k]
+    _drop_io(g.inputs, lambda v: id(v) in outs)
     g.remove(node, safe=False)
     if node.op_type == "Result":
-        for k in reversed(range(len(g.outputs))):
-            v = g.outputs[k]
-            if all(not (u.node.op_type == "Result") for u in v.uses) and any(v is i for i in ins):
-                del g.outputs[k]
+        # the tensor it exposed stops being a model output unless another Result still reads it
+        _drop_io(g.outputs, lambda v: any(v is i for i in ins) and all(u.node.op_type != "Result" for u in v.uses))
 
 
 def add_output(model: "Model", value: Value | str, name: str | None = None) -> Value:

@@ -371,6 +371,11 @@ def test_ir_bypass_moves_output_names(tmp_path: Path) -> None:
     src_v = bypass(mean)
     assert "logits" in src_v.names
     remove(next(n for n in m.graph if n.op_type == "Const" and not n.outputs[0].uses))
+    conv = next(n for n in m.graph if n.op_type == "Convolution")
+    add_output(m, conv.outputs[0], "first_conv")
+    assert len(m.graph.outputs) == 2
+    remove(conv.outputs[0].uses[-1].node)  # the new Result
+    assert [v.names[0] for v in m.graph.outputs] == ["logits"] and "first_conv" in conv.outputs[0].names
     out = tmp_path / "nomean.xml"
     m.save(out)
     x = np.random.default_rng(5).normal(size=(1, 3, 16, 16)).astype(np.float32)

@@ -105,6 +105,17 @@ def test_ir_preprocess_equals_prepostprocessor(tmp_path: Path, args: list[str], 
     np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)
 
 
+def test_channel_axis_without_layout() -> None:
+    from modelfile.passes.preprocess import _guess_channels
+
+    assert _guess_channels((1, 3, 3, 3), 3, "x") == 1        # ambiguous for mo's guess: NCHW, as mo assumed
+    assert _guess_channels((-1, -1, 224, 224), 3, "x") == 1  # dynamic channels: NCHW
+    assert _guess_channels((1, 224, 224, 3), 3, "x") == 3    # NHWC found by the value count
+    assert _guess_channels((3, 20, 30), 3, "x") == 0
+    with pytest.raises(ModelfileError, match="give --layout"):
+        _guess_channels((1, 5, 224, 224, 7), 3, "x")
+
+
 def test_ir_preprocess_errors_like_mo(tmp_path: Path) -> None:
     src = FIXTURES / "openvino" / "convnet" / "model.xml"
     m = modelfile.load(src)

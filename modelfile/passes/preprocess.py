@@ -13,9 +13,9 @@ the file, after the input, built with the public API (:mod:`modelfile.build`):
   ``BinaryOp`` with a scalar (sub, div).
 
 Order and channel axis follow mo (``back/preprocessing.py``): reverse first, then mean, then
-scale; the axis is the ``C`` of ``--layout``, else guessed from the shape: the one dimension
-equal to the number of values (3 for ``--reverse_input_channels``), at index 1 or 3 of a 4-D
-input (0 or 2 of 3-D, 1 or 4 of 5-D).
+scale; the axis is the ``C`` of ``--layout``, else dim 1 of a 4-D input (NCHW, as mo assumed)
+when it fits, else guessed from the shape: the one dimension equal to the number of values (3
+for ``--reverse_input_channels``), at index 1 or 3 of a 4-D input (0 or 2 of 3-D, 1 or 4 of 5-D).
 """
 
 from __future__ import annotations
@@ -124,7 +124,11 @@ def channel_index(layout: str, rank: int, name: str) -> int:
 
 
 def _guess_channels(shape: tuple[Any, ...] | None, count: int, name: str) -> int:
-    """mo's ``find_channels_dimension``: the one dim equal to ``count``, at a plausible channel index."""
+    """The channel axis without --layout: NCHW's 1 for a 4-D input whose dim 1 fits (what mo assumed for
+    NCHW frameworks), else mo's ``find_channels_dimension``: the one dim equal to ``count``."""
+    if shape is not None and len(shape) == 4 and (shape[1] == count or not (isinstance(shape[1], int)
+                                                                             and shape[1] >= 0)):
+        return 1
     if shape is None:
         raise ModelfileError(f"cannot find the channel dimension of {name!r}: its rank is dynamic; give --layout",
                              code=_CODE)

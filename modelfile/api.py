@@ -1,10 +1,10 @@
 """The Python API for writing your own pass: one import for everything a pass needs.
 
->>> from modelfile.api import Report, params, weights, new_node, insert_after, bypass
+>>> from modelfile.api import Report, new_node, params, replace
 >>> def run(model):                       # modelfile apply my_pass.py model.param -o out.param
-...     report = Report("relu6-to-relu")
-...     for n in model.graph:
-...         if n.op_type == "Clip" and params(n).min == 0:
+...     report = Report("clip-to-relu")
+...     for n in list(model.graph):            # an ncnn Clip without an upper bound is a ReLU
+...         if n.op_type == "Clip" and params(n).min == 0 and params(n).max >= 3.4e38:
 ...             replace(n, new_node(model, "ReLU", name=n.name))
 ...             report.add("replace", n.name, "Clip", "ReLU")
 ...     return report

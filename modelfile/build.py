@@ -53,14 +53,14 @@ _IR_VERSIONS = {
 # ---------------------------------------------------------------------------------------------
 
 def _index(graph: Graph, node: Node) -> int:
-    for i, n in enumerate(graph):
-        if n is node:
-            return i
-    raise node_error(node, "is not in the graph")
+    try:
+        return graph.nodes.index(node)
+    except ValueError:
+        raise node_error(node, "is not in the graph") from None
 
 
 def _contains(graph: Graph, node: Node) -> bool:
-    return node.graph is graph and any(n is node for n in graph)
+    return node in graph.nodes
 
 
 def _place_after(graph: Graph, node: Node, anchors: Sequence[Node | None]) -> None:
@@ -91,9 +91,8 @@ def _pull_constants(graph: Graph, node: Node) -> None:
             continue
         if _index(graph, p) < _index(graph, node):
             continue
-        graph.remove(p, safe=False)
-        p.graph = None
-        graph.insert(_index(graph, node), p)
+        graph.nodes.discard_many([p])  # a move: its tensors stay wired
+        graph.insert_before(node, p)
 
 
 def _anchor(v: Value | None) -> Node | None:
@@ -117,6 +116,31 @@ def _downstream(value: Value, stop: Node) -> set[int]:
     return seen
 
 
+def _topological(graph: Graph) -> list[Node]:
+    """Producers first, otherwise the file's order (a stable Kahn walk)."""
+    import heapq
+
+    pos = {n: i for i, n in enumerate(graph)}
+    indeg: dict[Node, int] = {}
+    readers: dict[Node, list[Node]] = {}
+    for n in graph:
+        deps = {v.producer for v in n.inputs if v is not None and v.producer in pos and v.producer is not n}
+        indeg[n] = len(deps)
+        for d in deps:
+            readers.setdefault(d, []).append(n)
+    ready = [(pos[n], n) for n in graph if indeg[n] == 0]
+    heapq.heapify(ready)
+    out: list[Node] = []
+    while ready:
+        _, n = heapq.heappop(ready)
+        out.append(n)
+        for r in readers.get(n, ()):
+            indeg[r] -= 1
+            if indeg[r] == 0:
+                heapq.heappush(ready, (pos[r], r))
+    return out + [n for n in graph if n not in set(out)]  # a cycle keeps the rest in file order
+
+
 def _ensure_order(graph: Graph, node: Node) -> None:
     """Keep producers before readers around ``node`` (ncnn resolves a bottom only if it was already made)."""
     idx = {id(n): i for i, n in enumerate(graph)}
@@ -127,17 +151,7 @@ def _ensure_order(graph: Graph, node: Node) -> None:
     late = any(idx.get(id(u.node), at + 1) < at for v in node.outputs for u in v.uses)
     if not (early or late):
         return
-    cur = list(graph)
-    for i, n in enumerate(graph.topological_order()):  # stable: only what must move moves
-        if cur[i] is n:
-            continue
-        ins = n.inputs
-        graph.remove(n, safe=False)  # disconnects the inputs: wired again after the move
-        n.graph = None
-        graph.insert(i, n)
-        n.set_inputs(ins)
-        cur.remove(n)
-        cur.insert(i, n)
+    graph.nodes.replace_all(_topological(graph))
 
 
 def _swap_io(values: list[Value], old: Value, new: Value) -> None:
@@ -401,7 +415,10 @@ def _ir_out_type(node: Node, ins: list[Value | None]) -> tuple[str | None, Any]:
 def _is_graph_output(value: Value) -> bool:
     if any(u.node.op_type == "Result" for u in value.uses):
         return True
-    return not value.uses and value.producer is not None and format_of(value.producer) == "ncnn"
+    try:
+        return value in _graph_of(value).outputs
+    except ModelfileError:
+        return False
 
 
 def _swap_output_names(old: Value, new: Value, graph: Graph) -> None:
@@ -445,12 +462,11 @@ def insert_after(value: Value, node: Node, *, output: Value | None = None) -> No
             raise node_error(node, f"cannot go after {value.name!r}: its input {v.name!r} is computed from "
                                    f"{value.name!r}, so the graph would loop")
     was_output = _is_graph_output(value)
-    ins = node.inputs if node.inputs else (value,)
+    if not node.inputs:
+        node.set_inputs([value])
     if _contains(g, node):
-        g.remove(node, safe=False)  # disconnects its inputs: wired again below
-    node.graph = None
-    _place_after(g, node, [value.producer, *(_anchor(v) for v in ins)])
-    node.set_inputs(ins)
+        g.nodes.discard_many([node])  # a move: its tensors stay wired
+    _place_after(g, node, [value.producer, *(_anchor(v) for v in node.inputs)])
     _pull_constants(g, node)
     for u in list(value.uses):
         if u.node is node:
@@ -498,8 +514,7 @@ def replace(old: Node, new: Node) -> Node:
     olds = list(old.outputs)
     adopt = not new.outputs or all(not v.uses for v in new.outputs)
     if _contains(g, new):
-        g.remove(new, safe=False)
-    idx = _index(g, old)
+        g.nodes.discard_many([new])  # it takes old's place below
     old.clear_inputs()
     if adopt:
         old.set_outputs([])
@@ -508,10 +523,10 @@ def replace(old: Node, new: Node) -> Node:
         for a, b in zip(olds, new.outputs):
             a.replace_all_uses_with(b)
             _swap_io(g.outputs, a, b)
-    g.remove(old, safe=False)
-    new.graph = None
-    g.insert(min(idx, len(g)), new)
-    new.set_inputs(ins)
+            _swap_io(g.inputs, a, b)
+    g.nodes.swap(old, new)
+    if new.inputs != ins:
+        new.set_inputs(ins)
     _ensure_order(g, new)
     return new
 
@@ -559,6 +574,8 @@ def _ncnn_expose(g: Graph, value: Value, name: str | None) -> Value:
             if name in taken:
                 raise ModelfileError(f"blob name {name!r} is already taken")
             value.name = name
+        if value not in g.outputs:
+            g.outputs.append(value)
         return value
     if name and name in taken:
         raise ModelfileError(f"blob name {name!r} is already taken")
@@ -571,7 +588,9 @@ def _ncnn_expose(g: Graph, value: Value, name: str | None) -> Value:
     if split.op_type != "Split" or len(split.inputs) != 1:
         _place_split(g, value)
         split = value.uses[0].node
-    return split.append_output(Value(top_name))
+    top = split.append_output(Value(top_name))
+    g.outputs.append(top)
+    return top
 
 
 def _place_split(g: Graph, value: Value) -> None:
@@ -605,9 +624,26 @@ def remove(node: Node) -> None:
     ins = [v for v in node.inputs if v is not None]
     _drop_io(g.inputs, lambda v: id(v) in outs)
     g.remove(node, safe=False)
+    for v in ins:
+        _drop_split_top(g, v)
     if node.op_type == "Result":
         # the tensor it exposed stops being a model output unless another Result still reads it
         _drop_io(g.outputs, lambda v: any(v is i for i in ins) and all(u.node.op_type != "Result" for u in v.uses))
+
+
+def _drop_split_top(g: Graph, top: Value) -> None:
+    """An ncnn Split top nobody reads any more goes; a Split left with one top goes too."""
+    split = top.producer
+    if split is None or split.op_type != "Split" or top.uses or top in g.outputs or len(split.outputs) < 2:
+        return
+    split.remove_output(top.index)
+    if len(split.outputs) == 1 and split.inputs and split.inputs[0] is not None:
+        rest, src = split.outputs[0], split.inputs[0]
+        if rest in g.outputs:
+            return
+        for u in list(rest.uses):
+            u.node.set_input(u.index, src)
+        g.remove(split, safe=False)
 
 
 def add_output(model: "Model", value: Value | str, name: str | None = None) -> Value:

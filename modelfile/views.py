@@ -46,7 +46,6 @@ def attach_model(model: "Model") -> None:
     made from a bare node need this link to reach them.
     """
     model.graph.meta["model"] = weakref.ref(model)
-    model.graph.meta.setdefault("format", model.format)
 
 
 def model_of(node: Node) -> "Model | None":
@@ -199,7 +198,6 @@ class NcnnParams(_AttrAccess, MutableMapping[Any, Any]):
         node = self._node
         spec = self._spec(key)
         pid = spec.id if spec is not None else int(key)
-        _prepare_ncnn_weights(node)
         if spec is not None:
             value = _coerce_ncnn(node, spec.name, spec.kind, value)
         elif isinstance(value, np.ndarray):
@@ -225,7 +223,6 @@ class NcnnParams(_AttrAccess, MutableMapping[Any, Any]):
         pid = self._id(key)
         if pid not in self._node.attrs:
             raise KeyError(key)
-        _prepare_ncnn_weights(self._node)
         del self._node.attrs[pid]
 
     def __contains__(self, key: object) -> bool:
@@ -424,42 +421,25 @@ def params(node: Node) -> NcnnParams | IrParams:
 # weights
 # ---------------------------------------------------------------------------------------------
 
-def ncnn_store(node: Node, *, required: bool = True) -> Any:
-    """The model's :class:`~modelfile.formats.ncnn.weights.WeightStore` (made on first use)."""
+def ncnn_store(node: Node) -> Any:
+    """The model's :class:`~modelfile.formats.ncnn.weights.WeightStore` (the ``.bin``, mapped on first use)."""
     model = model_of(node)
     if model is None:
-        if required:
-            raise node_error(node, "is not part of a loaded model, so its .bin cannot be reached",
-                             hint="load the model with modelfile.load() and keep a reference to it")
-        return None
-    if not required:
-        bin_path = model.meta.get("bin_path")
-        if model.meta.get("weights") is None and (bin_path is None or not bin_path.exists()):
-            return None
+        raise node_error(node, "is not part of a loaded model, so its .bin cannot be reached",
+                         hint="load the model with modelfile.load() and keep a reference to it")
     return ncnn_store_of_model(model)
 
 
 def ncnn_store_of_model(model: "Model") -> Any:
-    """``model.meta["weights"]``, created from the model's ``.bin`` (or empty without one) on first use."""
-    from .formats.ncnn.weights import WeightStore
-
-    store = model.meta.get("weights")
+    """The weights of an ncnn model (see ``NcnnHandler.weights``); an empty store for a model without ``.bin``."""
+    store = model.handler.weights(model)  # type: ignore[attr-defined]
     if store is None:
-        bin_path = model.meta.get("bin_path")
-        if bin_path is not None and bin_path.exists():
-            store = WeightStore.from_model(model)
-        else:
-            # a model without a .bin: start from an empty one (new layers bring their own weights)
-            store = WeightStore(model.graph, b"")
-            model.meta["weights"] = store
+        from .formats.ncnn.weights import WeightStore
+
+        # no .bin yet: new layers bring their own weights; layers that read some cannot be written
+        store = WeightStore(model.graph, b"")
+        model.meta["weights"] = store
     return store
-
-
-def _prepare_ncnn_weights(node: Node) -> None:
-    # The store records where each layer's bytes are in the source .bin from the params as read:
-    # it must exist before the first param or layer change.
-    if node.graph is not None:
-        ncnn_store(node, required=False)
 
 
 class NcnnWeights(_AttrAccess, MutableMapping[str, np.ndarray]):
@@ -558,6 +538,18 @@ class NcnnWeights(_AttrAccess, MutableMapping[str, np.ndarray]):
         return f"NcnnWeights({self._node.op_type} {self._node.name}: {', '.join(self.roles())})"
 
 
+def _declares_int8(node: Node) -> bool:
+    """Whether the layer's params say its weights are int8 (otherwise ncnn reads int8 storage as floats)."""
+    p = NcnnParams(node)
+    for key in ("int8_scale_term", "quantize_term"):
+        try:
+            if p[key]:
+                return True
+        except KeyError:
+            continue
+    return False
+
+
 def _natural_shape(node: Node, role: str, arr: np.ndarray) -> np.ndarray:
     """Convolution weights as ``(out, in/group, kh, kw)`` (1-D: ``(out, in/group, kw)``), InnerProduct ``(out, in)``."""
     t = node.op_type
@@ -625,6 +617,9 @@ def set_ncnn_weights(node: Node, store: Any, new: Mapping[str, Any], encodings: 
             if enc is None:
                 prev = old.get(s.role, (None,))[0]
                 enc = {"f16": "f16", "i8": "i8"}.get(getattr(prev, "encoding", ""), "f32")
+            if enc == "i8" and not _declares_int8(node):
+                raise node_error(node, f"{s.role} cannot be stored as int8: the layer does not declare int8 "
+                                       "weights (int8_scale_term), and ncnn would read the bytes as floats")
             if enc == "i8" and arr.dtype.kind == "f":
                 raise node_error(node, f"{s.role} is stored as int8: give an int8 array, or "
                                        f"update({s.role}=..., encodings={{'{s.role}': 'f32'}})")

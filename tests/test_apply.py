@@ -88,7 +88,7 @@ def test_installed_pass_becomes_a_command(tmp_path: Path) -> None:
     src = _model(tmp_path)
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(site), str(ROOT)]))
     help_out = subprocess.run([sys.executable, "-m", "modelfile", "--help"], capture_output=True, text=True, env=env)
-    assert "double-eps" in help_out.stdout and "Installed passes" in help_out.stdout
+    assert "double-eps" in help_out.stdout and "Installed pass epspass:run (from epspass)" in help_out.stdout
     r = subprocess.run([sys.executable, "-m", "modelfile", "double-eps", str(src), "--json", "-n"],
                        capture_output=True, text=True, env=env)
     assert r.returncode == 0, r.stderr

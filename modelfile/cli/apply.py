@@ -1,29 +1,28 @@
 """``modelfile apply``: run your own pass; installed passes become commands of their own."""
 
-from __future__ import annotations
+# no `from __future__ import annotations`: edit_command re-signs the functions and typer must see the
+# Annotated options themselves
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from ..passes.user import installed_passes, load_installed, load_pass_file
 from . import app
-from .common import handle_errors, run_edit
-from .options import DiffOpt, DryRunOpt, InPlaceOpt, JsonOpt, ModelArg, OutputOpt
+from .common import EditOptions, edit_command, handle_errors, run_edit
+from .options import ModelArg
 
 
 @app.command()
 @handle_errors
+@edit_command
 def apply(
     pass_file: Annotated[str, typer.Argument(help="A .py file defining run(model) -> Report, or an installed "
                                                   "pass name.", show_default=False)],
     model: ModelArg,
-    out: OutputOpt = None,
-    in_place: InPlaceOpt = False,
-    dry_run: DryRunOpt = False,
-    diff: DiffOpt = False,
-    as_json: JsonOpt = False,
+    opts: EditOptions = EditOptions(),
 ) -> None:
     """Run your own pass (def run(model) -> Report) with the same options and checks as the built-in edits.
 
@@ -31,14 +30,12 @@ def apply(
     """
     path = Path(pass_file)
     fn = load_pass_file(path) if path.suffix == ".py" or path.exists() else load_installed(pass_file)
-    run_edit(model, fn, output=out, in_place=in_place, dry_run=dry_run, diff=diff, as_json=as_json)
+    run_edit(model, fn, opts=opts)
 
 
-def _installed_command(name: str):  # type: ignore[no-untyped-def]
-    def command(model: ModelArg, out: OutputOpt = None, in_place: InPlaceOpt = False, dry_run: DryRunOpt = False,
-                diff: DiffOpt = False, as_json: JsonOpt = False) -> None:
-        run_edit(model, load_installed(name), output=out, in_place=in_place, dry_run=dry_run, diff=diff,
-                 as_json=as_json)
+def _installed_command(name: str) -> Callable[..., Any]:
+    def command(model: ModelArg, opts: EditOptions = EditOptions()) -> None:
+        run_edit(model, load_installed(name), opts=opts)
 
     return command
 
@@ -49,12 +46,11 @@ def _register_installed() -> None:
     for name, ep in installed_passes().items():
         if name in taken:
             continue
-
         command = _installed_command(name)
         dist = getattr(ep, "dist", None)
         origin = f" (from {dist.name})" if dist is not None else ""
         command.__doc__ = f"Installed pass {ep.value}{origin}."
-        app.command(name=name, rich_help_panel="Installed passes")(handle_errors(command))
+        app.command(name=name, rich_help_panel="Installed passes")(handle_errors(edit_command(command)))
 
 
 _register_installed()

@@ -1,6 +1,7 @@
 """``modelfile preprocess``: mo's --mean_values/--scale_values/--reverse_input_channels/--layout on a model file."""
 
-from __future__ import annotations
+# no `from __future__ import annotations`: edit_command re-signs the function and typer must see the
+# Annotated options themselves, not strings it cannot resolve in another module
 
 from typing import Annotated, Optional
 
@@ -8,12 +9,13 @@ import typer
 
 from ..errors import ModelfileError
 from . import app
-from .common import handle_errors, run_edit
-from .options import DiffOpt, DryRunOpt, InPlaceOpt, JsonOpt, ModelArg, OutputOpt
+from .common import EditOptions, edit_command, handle_errors, run_edit
+from .options import ModelArg
 
 
 @app.command()
 @handle_errors
+@edit_command
 def preprocess(
     model: ModelArg,
     mean_values: Annotated[Optional[str], typer.Option(
@@ -25,11 +27,7 @@ def preprocess(
         "--reverse-input-channels", "--reverse_input_channels", help="RGB <-> BGR (applied first).")] = False,
     layout: Annotated[Optional[str], typer.Option(
         "--layout", "--source-layout", "--source_layout", help='The inputs\' layout: "data(nchw)" or "nchw".')] = None,
-    out: OutputOpt = None,
-    in_place: InPlaceOpt = False,
-    dry_run: DryRunOpt = False,
-    diff: DiffOpt = False,
-    as_json: JsonOpt = False,
+    opts: EditOptions = EditOptions(),
 ) -> None:
     """Embed input normalisation as ops after the inputs, as mo did: reverse channels, then (x - mean) / scale.
 
@@ -45,4 +43,4 @@ def preprocess(
     lays = parse_layouts(layout) if layout else None
     run_edit(model, lambda m: _preprocess(m, mean, sc, scale_all=scale, reverse=reverse_input_channels,
                                            layouts=lays),
-             output=out, in_place=in_place, dry_run=dry_run, diff=diff, as_json=as_json)
+             opts=opts)

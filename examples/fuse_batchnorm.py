@@ -22,11 +22,8 @@ FUSABLE = ("Convolution", "ConvolutionDepthWise", "Convolution1D", "ConvolutionD
 
 
 def run(model: modelfile.Model) -> Report:
-    """Fuse every Convolution -> BatchNorm pair of an ncnn model."""
+    """Fuse every Convolution -> BatchNorm pair of an ncnn model (IR models have no BatchNorm layers)."""
     report = Report("fuse-batchnorm")
-    if model.format != "ncnn":
-        report.notes.append("only ncnn models have BatchNorm layers to fold")
-        return report
     for bn in [n for n in model.graph if n.op_type == "BatchNorm"]:
         src = bn.inputs[0]
         conv = src.producer if src is not None else None

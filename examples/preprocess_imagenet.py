@@ -23,7 +23,8 @@ def run(model: modelfile.Model) -> Report:
     """Reverse channels, subtract the ImageNet mean and divide by its std on the first input."""
     first = model.inputs[0]
     name = first.names[0] if first.names else first.name
-    layouts = {name: "nchw"} if model.format != "ncnn" else None
+    # an IR Parameter says its layout; an ncnn Input is always a planar c,h,w Mat
+    layouts = {name: "nchw"} if first.producer is not None and first.producer.op_type == "Parameter" else None
     return preprocess(model, {name: MEAN}, {name: SCALE}, reverse=True, layouts=layouts)
 
 

@@ -7,6 +7,7 @@
 """
 
 from .errors import Diagnostic, ModelfileError, Severity
+from . import graph as _graph
 from .graph import Graph, Node, SourcePos, Value
 from . import saving
 from .io import load
@@ -22,6 +23,15 @@ __all__ = [
 
 # The pass-writing API (modelfile.api) is imported on first use: it pulls in numpy.
 _API = frozenset({"add_output", "bypass", "insert_after", "new_node", "params", "remove", "replace", "weights"})
+
+
+def _view(kind: str, node: Node) -> object:
+    from . import api
+
+    return getattr(api, kind)(node)
+
+
+_graph.VIEW_HOOK[:] = [_view]  # Node.params / Node.weights (graph.py sits below the API)
 
 
 def __getattr__(name: str) -> object:

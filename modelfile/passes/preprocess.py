@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..build import insert_after, new_node
+from ..api.build import insert_after, new_node
 from ..errors import ModelfileError
 from ..graph import Node, Value
 from .report import Report
@@ -215,10 +215,7 @@ def _label(v: Value) -> str:
 
 
 def _inputs(model: "Model") -> list[Value]:
-    g = model.graph
-    if model.format == "ncnn":
-        return [v for n in g if n.op_type == "Input" for v in n.outputs]
-    return [v for v in g.inputs]
+    return list(model.graph.inputs)
 
 
 def preprocess(model: "Model", mean: Any = None, scale: Any = None, *, scale_all: float | None = None,
@@ -229,10 +226,10 @@ def preprocess(model: "Model", mean: Any = None, scale: Any = None, *, scale_all
     if not todo:
         raise ModelfileError("nothing to do: give --mean-values, --scale-values, --scale or "
                              "--reverse-input-channels", code=_CODE)
-    ir = model.format != "ncnn"
     any_reversed = False
     for value, st in todo:
-        if ir:
+        # an opset Parameter gets PrePostProcessor's ops; an ncnn Input layer (planar c,h,w Mats) its layers
+        if value.producer is not None and value.producer.op_type == "Parameter":
             did = _ir_input(model, value, st, report)
         else:
             did = _ncnn_input(model, value, st, report)
@@ -322,7 +319,7 @@ def _ir_input(model: "Model", value: Value, st: InputSteps, report: Report) -> b
 # -- ncnn --------------------------------------------------------------------------------------
 
 def _ncnn_input(model: "Model", value: Value, st: InputSteps, report: Report) -> bool:
-    from ..views import params as params_of
+    from ..api.views import params as params_of
 
     layer: Node | None = value.producer
     dims = params_of(layer) if layer is not None else None

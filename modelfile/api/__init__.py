@@ -16,15 +16,16 @@
 
 from __future__ import annotations
 
+from ..errors import ModelfileError
+from ..graph import Graph, Node, Value
+from ..graphedit import model_of
+from ..io import load
+from ..model import Model
+from ..report import Change, Report
 from .build import add_output, bypass, insert_after, new_node, remove, replace, set_input
-from .errors import ModelfileError
-from .graph import Graph, Node, Value
-from .model import Model, load
-from .passes.report import Change, Report
-from .views import format_of, model_of, params, weights
+from .views import params, weights
 
 __all__ = [
     "Change", "Graph", "Model", "ModelfileError", "Node", "Report", "Value", "add_output", "bypass",
-    "format_of", "insert_after", "load", "model_of", "new_node", "params", "remove", "replace", "set_input",
-    "weights",
+    "insert_after", "load", "model_of", "new_node", "params", "remove", "replace", "set_input", "weights",
 ]

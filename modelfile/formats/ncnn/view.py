@@ -1,82 +1,32 @@
-"""Named, typed views of a node's params and weights, for both formats.
+"""ncnn side of the Python API (:mod:`modelfile.api`): named params, weights as arrays, building layers.
 
-``params(node)`` reads and writes ``node.attrs`` by name: for ncnn by the names and defaults
-of ncnn's layer schema (:mod:`modelfile.formats.ncnn.schema`; by id for layers it does not
-know), for OpenVINO IR with each ``<data>`` attribute typed per op
-(:mod:`modelfile.formats.openvino.attrs`). ``weights(node)`` gives an ncnn layer's ``.bin``
-blobs as numpy arrays named per the layer's layout, or an IR Const's value. Both views hold
-no state of their own: they read and write the node, so they can be made whenever needed.
+:class:`NcnnParams` reads and writes a layer's params by ncnn's schema names and defaults
+(:mod:`.schema`), :class:`NcnnWeights` its ``.bin`` blobs as numpy arrays (through the model's
+:class:`~.weights.WeightStore`), and the builder hooks keep ncnn's rules when the API rewires a
+graph: one consumer per blob (Split fan-out), constants as MemoryData, counts from weights.
+The API finds this module through the registry; each format has one with the same functions.
 """
 
 from __future__ import annotations
 
 import struct
-import weakref
-from collections.abc import Iterator, Mapping, MutableMapping
+from collections.abc import Iterator, Mapping, MutableMapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .errors import ModelfileError
-from .graph import Graph, Node
+from ...errors import ModelfileError
+from ...graph import Graph, Node, Value, fresh_name
+from ...graphedit import AttrAccess, model_of, node_error, place_after, top_graph
+from .params import Param
 
 if TYPE_CHECKING:
-    from .model import Model
+    from ...model import Model
 
 __all__ = [
-    "ConstWeights", "IrParams", "NcnnParams", "NcnnWeights", "attach_model", "format_of", "model_of", "params",
-    "weights",
+    "NcnnParams", "NcnnWeights", "after_bypass", "after_remove", "connect", "constant", "create", "expose",
+    "finish_new", "is_input", "move_output_name", "owns", "params", "unsplit", "weights",
 ]
-
-
-# ---------------------------------------------------------------------------------------------
-# which format / model a node belongs to
-# ---------------------------------------------------------------------------------------------
-
-def _top(graph: Graph) -> Graph:
-    while graph.parent is not None and graph.parent.graph is not None:
-        graph = graph.parent.graph
-    return graph
-
-
-def attach_model(model: "Model") -> None:
-    """Let nodes of ``model.graph`` find their model (a weak reference in ``graph.meta``).
-
-    The ncnn weights live in the model (``model.meta["weights"]``), not in the graph; views
-    made from a bare node need this link to reach them.
-    """
-    model.graph.meta["model"] = weakref.ref(model)
-
-
-def model_of(node: Node) -> "Model | None":
-    """The model ``node`` belongs to, when it was loaded with :func:`modelfile.load` (or attached)."""
-    g = node.graph
-    if g is None:
-        return None
-    ref = _top(g).meta.get("model")
-    return ref() if ref is not None else None
-
-
-def format_of(node: Node) -> str:
-    """``"ncnn"`` or ``"openvino"``: from the graph when known, else from the node's attributes."""
-    g = node.graph
-    if g is not None:
-        fmt = _top(g).meta.get("format")
-        if fmt is None:
-            m = model_of(node)
-            fmt = m.format if m is not None else None
-        if fmt is not None:
-            return str(fmt)
-    from .formats.ncnn.params import Param
-
-    src = type(node.source).__name__
-    if src == "LayerSource":  # the IR reader's
-        return "openvino"
-    if src == "LineSource" or any(isinstance(v, Param) for v in node.attrs.values()):
-        return "ncnn"
-    if node.version is not None or any(isinstance(v, str) for v in node.attrs.values()):
-        return "openvino"
-    return "ncnn"
 
 
 def _where(node: Node) -> str:
@@ -85,44 +35,11 @@ def _where(node: Node) -> str:
     return f"layer {node.name!r} ({node.op_type}{at})"
 
 
-def node_error(node: Node, message: str, hint: str = "") -> ModelfileError:
-    """A :class:`ModelfileError` that names the node, positioned where it was read when known."""
-    pos = node.pos
-    return ModelfileError(f"layer {node.name!r} ({node.op_type}): {message}", file=pos.file if pos is not None else "",
-                          line=pos.line if pos is not None else 0, hint=hint)
+def _top(graph: Graph) -> Graph:
+    return top_graph(graph)
 
 
-# ---------------------------------------------------------------------------------------------
-# params
-# ---------------------------------------------------------------------------------------------
-
-class _AttrAccess:
-    """``view.name`` for ``view["name"]`` (names that are not Python identifiers need ``[]``)."""
-
-    __slots__ = ()
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("_"):
-            raise AttributeError(name)
-        try:
-            return self[name]  # type: ignore[index]
-        except KeyError as e:
-            raise AttributeError(str(e.args[0]) if e.args else name) from None
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        if name.startswith("_"):
-            object.__setattr__(self, name, value)
-            return
-        try:
-            self[name] = value  # type: ignore[index]
-        except KeyError as e:
-            raise AttributeError(str(e.args[0]) if e.args else name) from None
-
-    def __delattr__(self, name: str) -> None:
-        del self[name]  # type: ignore[attr-defined]
-
-
-class NcnnParams(_AttrAccess, MutableMapping[Any, Any]):
+class NcnnParams(AttrAccess, MutableMapping[Any, Any]):
     """An ncnn layer's params by schema name (``p.num_output``, ``p["kernel_w"]``) or id (``p[0]``).
 
     Reading a param the line does not give returns ncnn's default (``kernel_h`` reads as
@@ -135,7 +52,7 @@ class NcnnParams(_AttrAccess, MutableMapping[Any, Any]):
     __slots__ = ("_node", "_schema")
 
     def __init__(self, node: Node) -> None:
-        from .formats.ncnn.schema import layer_schema
+        from .schema import layer_schema
 
         object.__setattr__(self, "_node", node)
         object.__setattr__(self, "_schema", layer_schema(node.op_type))
@@ -193,7 +110,7 @@ class NcnnParams(_AttrAccess, MutableMapping[Any, Any]):
         return list(d) if isinstance(d, list) else d
 
     def __setitem__(self, key: Any, value: Any) -> None:
-        from .formats.ncnn.params import Param
+        from .params import Param
 
         node = self._node
         spec = self._spec(key)
@@ -354,87 +271,12 @@ def _sort_new_key(node: Node, pid: int) -> None:
     node.attrs.update(items)
 
 
-class IrParams(_AttrAccess, MutableMapping[str, Any]):
-    """An IR layer's ``<data>`` attributes as typed values (``conv.params.strides == [1, 1]``).
 
-    Kinds come from the op (:mod:`modelfile.formats.openvino.attrs`): ints, floats, bools,
-    lists, partial shapes (tuples), element types (strings); unknown ops and attributes are
-    strings. Writing stores the serializer's string form.
-    """
-
-    __slots__ = ("_node",)
-
-    def __init__(self, node: Node) -> None:
-        object.__setattr__(self, "_node", node)
-
-    def kind(self, name: str) -> str:
-        from .formats.openvino.attrs import attr_kind
-
-        return attr_kind(self._node.op_type, name)
-
-    def __getitem__(self, name: str) -> Any:
-        from .formats.openvino.attrs import decode
-
-        text = self._node.attrs[name]
-        if not isinstance(text, str):
-            return text
-        try:
-            return decode(self.kind(name), text)
-        except ValueError as e:
-            raise node_error(self._node, f"attribute {name}={text!r}: {e}") from None
-
-    def __setitem__(self, name: str, value: Any) -> None:
-        from .formats.openvino.attrs import encode
-
-        kind = self.kind(name)
-        if isinstance(value, np.ndarray):
-            value = value.tolist()
-        if kind == "bool" and not isinstance(value, (bool, np.bool_, str)):
-            raise node_error(self._node, f"attribute {name} is a bool, got {value!r}")
-        self._node.attrs[name] = encode(kind, value)
-        if self._node.op_type == "Parameter" and self._node.outputs:
-            v = self._node.outputs[0]  # the port says the same as <data>
-            if name == "shape":
-                v.shape = self["shape"]
-            elif name == "element_type":
-                v.dtype = self["element_type"]
-
-    def __delitem__(self, name: str) -> None:
-        del self._node.attrs[name]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(list(self._node.attrs))
-
-    def __len__(self) -> int:
-        return len(self._node.attrs)
-
-    def __repr__(self) -> str:
-        return f"IrParams({self._node.op_type} {self._node.name}: {dict(self)!r})"
-
-
-def params(node: Node) -> NcnnParams | IrParams:
-    """The named, typed view of ``node``'s params (ncnn schema / typed IR ``<data>``)."""
-    return NcnnParams(node) if format_of(node) == "ncnn" else IrParams(node)
-
-
-# ---------------------------------------------------------------------------------------------
-# weights
-# ---------------------------------------------------------------------------------------------
-
-def ncnn_store(node: Node) -> Any:
-    """The model's :class:`~modelfile.formats.ncnn.weights.WeightStore` (the ``.bin``, mapped on first use)."""
-    model = model_of(node)
-    if model is None:
-        raise node_error(node, "is not part of a loaded model, so its .bin cannot be reached",
-                         hint="load the model with modelfile.load() and keep a reference to it")
-    return ncnn_store_of_model(model)
-
-
-def ncnn_store_of_model(model: "Model") -> Any:
+def store_of(model: "Model") -> Any:
     """The weights of an ncnn model (see ``NcnnHandler.weights``); an empty store for a model without ``.bin``."""
     store = model.handler.weights(model)  # type: ignore[attr-defined]
     if store is None:
-        from .formats.ncnn.weights import WeightStore
+        from .weights import WeightStore
 
         # no .bin yet: new layers bring their own weights; layers that read some cannot be written
         store = WeightStore(model.graph, b"")
@@ -442,7 +284,17 @@ def ncnn_store_of_model(model: "Model") -> Any:
     return store
 
 
-class NcnnWeights(_AttrAccess, MutableMapping[str, np.ndarray]):
+
+def store(node: Node) -> Any:
+    """The weights of the model ``node`` belongs to."""
+    model = model_of(node)
+    if model is None:
+        raise node_error(node, "is not part of a loaded model, so its .bin cannot be reached",
+                         hint="load the model with modelfile.load() and keep a reference to it")
+    return store_of(model)
+
+
+class NcnnWeights(AttrAccess, MutableMapping[str, np.ndarray]):
     """An ncnn layer's ``.bin`` blobs by role (``weight``, ``bias``, ``slope``...), decoded lazily.
 
     fp16, int8 and table storage decode to arrays (fp32 data are read-only views of the memory
@@ -459,7 +311,7 @@ class NcnnWeights(_AttrAccess, MutableMapping[str, np.ndarray]):
         object.__setattr__(self, "_store", store)
 
     def _specs(self) -> list[Any]:
-        from .formats.ncnn.weights import layer_layout
+        from .weights import layer_layout
 
         specs = layer_layout(self._node)
         if specs is None:
@@ -483,7 +335,7 @@ class NcnnWeights(_AttrAccess, MutableMapping[str, np.ndarray]):
         # params changed since load so that they no longer fit the bytes: decode with the load-time layout
         import dataclasses
 
-        from .formats.ncnn.weights import decode_blob
+        from .weights import decode_blob
 
         span = self._store.spans_of(self._node)
         data = self._store.layer_bytes(self._node)
@@ -532,7 +384,7 @@ class NcnnWeights(_AttrAccess, MutableMapping[str, np.ndarray]):
         """Set several blobs at once (``encodings`` picks ``f32``/``f16``/``i8`` storage per tagged blob)."""
         new = dict(other) if other else {}
         new.update(kw)
-        set_ncnn_weights(self._node, self._store, new, encodings or {})
+        set_weights(self._node, self._store, new, encodings or {})
 
     def __repr__(self) -> str:
         return f"NcnnWeights({self._node.op_type} {self._node.name}: {', '.join(self.roles())})"
@@ -574,9 +426,9 @@ def _natural_shape(node: Node, role: str, arr: np.ndarray) -> np.ndarray:
         return arr
 
 
-def set_ncnn_weights(node: Node, store: Any, new: Mapping[str, Any], encodings: Mapping[str, str]) -> None:
+def set_weights(node: Node, store: Any, new: Mapping[str, Any], encodings: Mapping[str, str]) -> None:
     """Encode ``node``'s blobs (new ones from ``new``, the rest kept) and hand them to ``store``."""
-    from .formats.ncnn.weights import FLAG_FP32_MARKED, layer_layout, tagged_bytes
+    from .weights import FLAG_FP32_MARKED, layer_layout, tagged_bytes
 
     specs = layer_layout(node)
     if specs is None:
@@ -627,49 +479,240 @@ def set_ncnn_weights(node: Node, store: Any, new: Mapping[str, Any], encodings: 
     store.set_layer_data(node, b"".join(parts))
 
 
-class ConstWeights(_AttrAccess, MutableMapping[str, np.ndarray]):
-    """An IR Const's data as ``{"value": array}`` (``weights(const).value``), decoded lazily.
 
-    Assigning keeps the Const's element type unless the array's dtype is given as a different
-    IR type through :func:`modelfile.formats.openvino.set_const_value`.
-    """
+# ---------------------------------------------------------------------------------------------
+# the views and the builder hooks the API calls
+# ---------------------------------------------------------------------------------------------
 
-    __slots__ = ("_node",)
-
-    def __init__(self, node: Node) -> None:
-        object.__setattr__(self, "_node", node)
-
-    def __getitem__(self, key: str) -> np.ndarray:
-        from .formats.openvino import const_array
-
-        if key != "value":
-            raise KeyError(key)
-        return const_array(self._node)
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        from .formats.openvino import set_const_value
-
-        if key != "value":
-            raise KeyError(key)
-        set_const_value(self._node, value)
-
-    def __delitem__(self, key: str) -> None:
-        raise node_error(self._node, "a Const always holds a value")
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(("value",))
-
-    def __len__(self) -> int:
-        return 1
+def owns(node: Node) -> bool:
+    """Whether a node without a model is an ncnn layer (it was read from a .param, or has ncnn params)."""
+    return type(node.source).__name__ == "LineSource" or any(isinstance(v, Param) for v in node.attrs.values())
 
 
-def weights(node: Node) -> NcnnWeights | ConstWeights:
-    """The data of ``node``: an ncnn layer's ``.bin`` blobs, or an IR Const's value."""
-    if format_of(node) == "ncnn":
-        return NcnnWeights(node, ncnn_store(node))
-    if node.op_type not in ("Const", "Constant"):
-        feeds = [i for i, v in enumerate(node.inputs)
-                 if v is not None and v.producer is not None and v.producer.op_type == "Const"]
-        hint = f"e.g. weights(node.inputs[{feeds[0]}].producer)" if feeds else ""
-        raise node_error(node, "holds no data: IR weights are Const layers feeding its inputs", hint=hint)
-    return ConstWeights(node)
+def params(node: Node) -> NcnnParams:
+    return NcnnParams(node)
+
+
+def weights(node: Node) -> NcnnWeights:
+    return NcnnWeights(node, store(node))
+
+
+def is_input(node: Node) -> bool:
+    return node.op_type == "Input"
+
+
+def connect(graph: Graph, value: Value) -> None:
+    """Give every consumer of an ncnn blob its own Split top when several layers read it."""
+    uses = list(value.uses)
+    if len(uses) < 2:
+        return
+    split = next((u.node for u in uses if u.node.op_type == "Split" and len(u.node.inputs) == 1), None)
+    taken = graph.tensor_names()
+    if split is None:
+        base = value.name or "blob"
+        split = Node("Split", fresh_name(f"splitncnn_{base}", graph.layer_names()))
+        split.graph = graph
+        anchor = value.producer
+        split.set_inputs([value])
+        place_after(graph, split, [anchor])
+        others = uses
+    else:
+        others = [u for u in uses if u.node is not split]
+    for u in others:
+        top = split.append_output(Value(fresh_name(f"{value.name}_splitncnn_{len(split.outputs)}", taken)))
+        u.node.set_input(u.index, top)
+
+
+def constant(model: "Model", arr: np.ndarray, name: str, like: Value | None = None) -> Value:
+    from .weights import memorydata_bytes, memorydata_dims
+
+    g = model.graph
+    md = Node("MemoryData", fresh_name(f"{name}_data", g.layer_names()))
+    md.graph = g
+    shape = arr.shape or (1,)
+    for pid, dim in memorydata_dims(shape).items():
+        from .params import Param
+
+        md.attrs[pid] = Param.of(pid, int(dim))
+    md.attrs = dict(sorted(md.attrs.items()))
+    md.append_output(Value(fresh_name(md.name, g.tensor_names())))
+    place_after(g, md, [])
+    store_of(model).set_layer_data(md, memorydata_bytes(arr))
+    return md.outputs[0]
+
+
+def _derive_counts(op_type: str, params: dict[Any, Any], w: Mapping[str, Any]) -> None:
+    """Counts an ncnn layer states that follow from its weights (sizes, bias flags, kernel)."""
+    def put(key: str, value: Any) -> None:
+        params.setdefault(key, value)
+
+    if op_type.startswith(("Convolution", "Deconvolution")) and "weight" in w:
+        wt = np.asarray(w["weight"])
+        put("weight_data_size", int(wt.size))
+        put("bias_term", int("bias" in w))
+        if wt.ndim >= 3:
+            put("num_output", int(wt.shape[1] if op_type.startswith("Deconvolution") and "DepthWise" not in op_type
+                                  else wt.shape[0]))
+            put("kernel_w", int(wt.shape[-1]))
+            if wt.ndim >= 4 and not op_type.endswith("1D"):
+                put("kernel_h", int(wt.shape[-2]))
+        elif "bias" in w:
+            put("num_output", int(np.asarray(w["bias"]).size))
+    elif op_type == "InnerProduct" and "weight" in w:
+        wt = np.asarray(w["weight"])
+        put("weight_data_size", int(wt.size))
+        put("bias_term", int("bias" in w))
+        put("num_output", int(wt.shape[0]) if wt.ndim == 2 else int(np.asarray(w.get("bias", [])).size))
+    elif op_type == "BatchNorm" and "slope" in w:
+        put("channels", int(np.asarray(w["slope"]).size))
+    elif op_type == "Scale" and "scale" in w:
+        put("scale_data_size", int(np.asarray(w["scale"]).size))
+        put("bias_term", int("bias" in w))
+    elif op_type in ("Bias",) and "bias" in w:
+        put("bias_data_size", int(np.asarray(w["bias"]).size))
+    elif op_type == "PReLU" and "slope" in w:
+        put("num_slope", int(np.asarray(w["slope"]).size))
+    elif op_type == "MemoryData" and "data" in w:
+        from .weights import memorydata_dims
+
+        names = {0: "w", 1: "h", 2: "c", 11: "d"}
+        for pid, dim in memorydata_dims(np.asarray(w["data"]).shape or (1,)).items():
+            put(names[pid], dim)
+
+
+def unsplit(g: Graph, node: Node, value: Value) -> bool:
+    """Undo the Split :func:`new_node` put between ``value`` and ``node`` (ncnn): ``node`` reads ``value`` again."""
+    for i, v in enumerate(node.inputs):
+        p = v.producer if v is not None else None
+        if p is None or p.op_type != "Split" or not p.inputs or p.inputs[0] is not value:
+            continue
+        node.set_input(i, value)
+        p.remove_output(v.index)
+        if len(p.outputs) == 1:  # the Split only fans out to one reader now: drop it (no new fan-out fix yet)
+            rest = p.outputs[0]
+            for u in list(rest.uses):
+                u.node.set_input(u.index, value)
+            g.remove(p, safe=False)
+        return True
+    return False
+
+
+def expose(model: "Model", value: Value, name: str | None) -> Value:
+    """Make ``value`` a net output: a blob layers read is released in light mode once they ran, so
+    extracting it after the net output fails; it gets a Split top that nothing reads, named ``name``
+    or the blob's own name (the blob itself becomes ``<name>_pre``)."""
+    g = model.graph
+    taken = g.tensor_names()
+    if not value.uses:
+        if name and name != value.name:
+            if name in taken:
+                raise ModelfileError(f"blob name {name!r} is already taken")
+            value.name = name
+        if value not in g.outputs:
+            g.outputs.append(value)
+        return value
+    if name and name in taken:
+        raise ModelfileError(f"blob name {name!r} is already taken")
+    top_name = name or value.name
+    if not name:
+        taken.discard(value.name)
+        value.name = fresh_name(f"{value.name}_pre", taken)
+    connect(g, value)
+    split = value.uses[0].node
+    if split.op_type != "Split" or len(split.inputs) != 1:
+        _place_split(g, value)
+        split = value.uses[0].node
+    top = split.append_output(Value(top_name))
+    g.outputs.append(top)
+    return top
+
+
+def _place_split(g: Graph, value: Value) -> None:
+    """Put a one-top Split between ``value`` and its single reader."""
+    u = value.uses[0]
+    split = Node("Split", fresh_name(f"splitncnn_{value.name}", g.layer_names()))
+    split.graph = g
+    top = split.append_output(Value(fresh_name(f"{value.name}_splitncnn_0", g.tensor_names())))
+    u.node.set_input(u.index, top)
+    split.set_inputs([value])
+    place_after(g, split, [value.producer])
+
+
+def _drop_split_top(g: Graph, top: Value) -> None:
+    """An ncnn Split top nobody reads any more goes; a Split left with one top goes too."""
+    split = top.producer
+    if split is None or split.op_type != "Split" or top.uses or top in g.outputs or len(split.outputs) < 2:
+        return
+    split.remove_output(top.index)
+    if len(split.outputs) == 1 and split.inputs and split.inputs[0] is not None:
+        rest, src = split.outputs[0], split.inputs[0]
+        if rest in g.outputs:
+            return
+        for u in list(rest.uses):
+            u.node.set_input(u.index, src)
+        g.remove(split, safe=False)
+
+
+
+
+def create(model: "Model", op_type: str, name: str, ins: Sequence[Value | None], params_: Mapping[Any, Any],
+           weights_: Mapping[str, Any], outputs: int | Sequence[str], version: str | None) -> Node:
+    """A new layer with typed params (counts derived from the weights) and named output blobs."""
+    store_of(model)  # map the .bin before the graph changes shape
+    g = model.graph
+    node = Node(op_type, name)
+    node.graph = g  # lets the params view see the file's array style; the API inserts the node
+    p = dict(params_)
+    _derive_counts(op_type, p, weights_)
+    view = NcnnParams(node)
+    for k, v in p.items():
+        try:
+            view[k] = v
+        except KeyError as e:
+            raise node_error(node, str(e.args[0]) if e.args else f"unknown param {k!r}") from None
+    names = list(outputs) if not isinstance(outputs, int) else []
+    count = len(names) if names else int(outputs)  # type: ignore[arg-type]
+    taken = g.tensor_names()
+    for k in range(count):
+        node.append_output(Value(names[k] if names else fresh_name(name if count == 1 else f"{name}_{k}", taken)))
+    node.set_inputs(ins)
+    return node
+
+
+def finish_new(model: "Model", node: Node, weights_: Mapping[str, Any]) -> None:
+    """After the layer is placed: Split fan-out for blobs others read too, and its ``.bin`` bytes."""
+    from .weights import layer_layout
+
+    for v in node.inputs:
+        if v is not None:
+            connect(model.graph, v)
+    if weights_ or layer_layout(node):
+        set_weights(node, store_of(model), weights_, {})
+
+
+def move_output_name(graph: Graph, old: Value, new: Value) -> None:
+    """The net output's blob name moves to the blob that is now the output (the old one gets ``<name>_pre``)."""
+    keep = old.name
+    old.name = fresh_name(f"{keep}_pre", graph.tensor_names())
+    new.name = keep
+
+
+def after_bypass(graph: Graph, src: Value, out: Value, was_output: bool) -> None:
+    """One reader per blob again; a net output keeps its name when the blob that replaces it is free."""
+    connect(graph, src)
+    if was_output and not src.uses and src.producer is not None and not is_input(src.producer):
+        src.name = out.name
+
+
+def after_remove(graph: Graph, inputs: Sequence[Value]) -> None:
+    """Split tops the removed layer read go (and a Split left with one top)."""
+    for v in inputs:
+        _drop_split_top(graph, v)
+
+
+def new_version(op_type: str) -> str | None:
+    return None
+
+
+def output_type(node: Node, ins: Sequence[Value | None]) -> tuple[str | None, Any]:
+    return None, None

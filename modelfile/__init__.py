@@ -7,6 +7,7 @@
 """
 
 from .errors import Diagnostic, ModelfileError, Severity
+from . import graph as _graph
 from .graph import Graph, Node, SourcePos, Value
 from . import saving
 from .io import load
@@ -17,6 +18,28 @@ Model.save_hook = saving.save_model  # the model saves through the gate (see mod
 
 __all__ = [
     "Diagnostic", "Graph", "Model", "ModelfileError", "Node", "Report", "SaveResult", "Severity", "SourcePos",
-    "Value", "load",
+    "Value", "add_output", "bypass", "insert_after", "load", "new_node", "params", "remove", "replace", "weights",
 ]
+
+# The pass-writing API (modelfile.api) is imported on first use: it pulls in numpy.
+_API = frozenset({"add_output", "bypass", "insert_after", "new_node", "params", "remove", "replace", "weights"})
+
+
+def _view(kind: str, node: Node) -> object:
+    from . import api
+
+    return getattr(api, kind)(node)
+
+
+_graph.VIEW_HOOK[:] = [_view]  # Node.params / Node.weights (graph.py sits below the API)
+
+
+def __getattr__(name: str) -> object:
+    if name in _API:
+        from . import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'modelfile' has no attribute {name!r}")
+
+
 __version__ = "0.1.0"

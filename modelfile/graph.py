@@ -397,8 +397,29 @@ class Node:
             w._index = i
         return v
 
+    # -- typed views: they live in modelfile.api (above this layer); the package installs the hook --
+    @property
+    def params(self) -> Any:
+        """Named, typed view of :attr:`attrs`: see :func:`modelfile.api.params`."""
+        return _view("params", self)
+
+    @property
+    def weights(self) -> Any:
+        """The node's data as numpy arrays: see :func:`modelfile.api.weights`."""
+        return _view("weights", self)
+
     def __repr__(self) -> str:
         return f"Node({self.op_type!r}, {self.name!r}, in={len(self._inputs)}, out={len(self._outputs)})"
+
+
+#: ``(kind, node) -> view`` for :attr:`Node.params` / :attr:`Node.weights`, set by ``modelfile/__init__``
+VIEW_HOOK: list[Any] = []
+
+
+def _view(kind: str, node: Node) -> Any:
+    if not VIEW_HOOK:
+        raise AttributeError(f"Node.{kind} needs the modelfile package (import modelfile)")
+    return VIEW_HOOK[0](kind, node)
 
 
 _new_object = object.__new__

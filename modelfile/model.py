@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import weakref
 from collections.abc import Callable, Iterator, MutableMapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -39,6 +40,8 @@ class Model:
         #: the format's typed state (see the format package's ``State`` class)
         self.state = state
         self._meta: dict[str, Any] = {}
+        # nodes reach their model through their graph (modelfile.views: weights live in the model)
+        graph.meta["model"] = weakref.ref(self)
 
     @property
     def meta(self) -> MutableMapping[str, Any]:

@@ -98,3 +98,12 @@ def test_nothing_outside_formats_names_a_format() -> None:
             if needle in text:
                 offenders.append(f"{p.relative_to(PKG)}: {needle}")
     assert not offenders, offenders
+
+
+def test_every_package_is_installed() -> None:
+    """pyproject.toml lists the packages by hand (grammars/ is mapped in): a new one must be listed."""
+    import tomllib
+
+    listed = set(tomllib.loads((PKG.parent / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    present = {_module(p) for p in PKG.rglob("__init__.py")}
+    assert present - listed == set(), f"add to pyproject.toml packages: {sorted(present - listed)}"

@@ -29,7 +29,7 @@ from typing import Any
 from ..errors import Diagnostic, ModelfileError, Severity
 from ..formats.ncnn import binparam
 from ..formats.ncnn.reader import read_path
-from . import rules_ir, rules_ncnn, rules_sherpa  # noqa: F401  (register the rules)
+from . import rules_bin, rules_ir, rules_ncnn, rules_sherpa  # noqa: F401  (register the rules)
 from .config import FileSettings, LintConfig, find_config, load_config
 from .fix import FIXABLE, fix_text
 from ..fileio import leftovers

@@ -27,11 +27,12 @@ from .codecs import (
     tagged_nbytes,
 )
 from .layouts import BlobSpec, LayoutFn, ParamGetter, is_known_type, layer_layout, register_layout, weighted_types
-from .spans import Blob, Span, layer_spans, trailing_bytes
+from .spans import KNOWN_FLAGS, BinAudit, Blob, Span, audit_bin, layer_spans, trailing_bytes
 from .store import WeightStore
 
 __all__ = [
-    "FLAG_FP16", "FLAG_FP32_MARKED", "FLAG_INT8", "Blob", "BlobSpec", "LayoutFn", "ParamGetter", "Span",
+    "FLAG_FP16", "FLAG_FP32_MARKED", "FLAG_INT8", "KNOWN_FLAGS", "BinAudit", "Blob", "BlobSpec", "LayoutFn",
+    "ParamGetter", "Span", "audit_bin",
     "WeightStore", "decode_blob", "is_known_type", "layer_layout", "layer_spans", "memorydata_bytes",
     "memorydata_dims", "register_layout", "tagged_bytes", "tagged_nbytes", "trailing_bytes", "weighted_types",
 ]

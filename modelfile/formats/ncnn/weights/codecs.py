@@ -13,7 +13,8 @@ from ....errors import ModelfileError
 if TYPE_CHECKING:
     from .spans import Blob
 
-__all__ = ["FLAG_FP16", "FLAG_FP32_MARKED", "FLAG_INT8", "decode_blob", "memorydata_bytes", "memorydata_dims",
+__all__ = ["FLAG_FP16", "FLAG_FP32_MARKED", "FLAG_INT8", "FP16_PAD", "decode_blob", "f16_tagged", "f32_to_f16",
+           "memorydata_bytes", "memorydata_dims",
            "tagged_bytes", "tagged_nbytes"]
 
 FLAG_FP16 = 0x01306B47
@@ -89,3 +90,51 @@ def memorydata_dims(shape: Sequence[int]) -> dict[int, int]:
         raise ModelfileError(f"MemoryData needs 1 to 4 positive dimensions, got shape {shape}", code=_ERR)
     ids = {1: (0,), 2: (1, 0), 3: (2, 1, 0), 4: (2, 11, 1, 0)}[len(shape)]
     return dict(zip(ids, shape))
+
+
+#: what pnnx writes after an odd number of fp16 values ("fixed value for model hash consistency")
+FP16_PAD = b"\x83\x22"
+
+
+def f32_to_f16(values: np.ndarray) -> np.ndarray:
+    """fp32 -> fp16 bits (``<u2``) the way pnnx's ``fp16=1`` export rounds them.
+
+    pnnx rounds half away from zero (numpy: half to even), flushes results
+    below the smallest normal fp16 to a signed zero, and writes NaN as
+    ``0x7E00``. Values exactly representable in fp16 (denormals included) keep
+    their exact encoding, so fp16 -> fp32 -> fp16 gives back the same bits
+    whichever tool wrote the fp16 data.
+    """
+    f = np.ascontiguousarray(values, dtype="<f4").reshape(-1)
+    with np.errstate(over="ignore", invalid="ignore"):
+        h = f.astype("<f2")
+    bits = h.view("<u2")
+    u = f.view("<u4")
+    # numpy's half-to-even differs from pnnx only on exact ties, tiny values and NaN payloads
+    fix = ((u & 0x1FFF) == 0x1000) | ((bits & 0x7C00) == 0) | ((u & 0x7F800000) == 0x7F800000)
+    if fix.any():
+        idx = np.flatnonzero(fix)
+        bits = bits.copy()
+        bits[idx] = _pnnx_f16(u[idx], h[idx], f[idx])
+    return bits
+
+
+def _pnnx_f16(u: np.ndarray, h: np.ndarray, f: np.ndarray) -> np.ndarray:
+    sign = ((u >> 16) & 0x8000).astype(np.uint32)
+    exp = (u >> 23) & 0xFF
+    r = (u & 0x7FFFFFFF) + 0x1000  # round half away from zero; a carry bumps the exponent
+    rexp = (r >> 23).astype(np.int64) - 112
+    mant = (r >> 13) & 0x3FF
+    out = np.where(rexp >= 31, 0x7C00, np.where(rexp <= 0, 0, (rexp << 10) | mant))
+    out = np.where(exp == 0xFF, 0x7C00 | np.where((u & 0x7FFFFF) != 0, 0x200, 0), out)
+    out = np.where(exp == 0, 0, out)
+    out = (out | sign).astype(np.uint16)
+    exact = (h.astype("<f4") == f) & (exp != 0xFF)  # an fp16 value stays itself (denormals too)
+    return np.where(exact, h.view("<u2"), out)
+
+
+def f16_tagged(values: np.ndarray) -> bytes:
+    """A tagged fp16 blob as pnnx writes it: flag, fp16 data, ``FP16_PAD`` after an odd count."""
+    bits = f32_to_f16(values)
+    pad = FP16_PAD if bits.size % 2 else b""
+    return struct.pack("<I", FLAG_FP16) + bits.tobytes() + pad

@@ -18,7 +18,7 @@ from ....graph import Graph, Node
 from .codecs import tagged_nbytes
 from .layouts import BlobSpec, _error, layer_layout
 
-__all__ = ["Blob", "Span", "layer_spans", "trailing_bytes"]
+__all__ = ["KNOWN_FLAGS", "BinAudit", "Blob", "Span", "audit_bin", "layer_spans", "trailing_bytes"]
 
 
 
@@ -172,3 +172,70 @@ def trailing_bytes(spans: Sequence[Span | None], size: int) -> int | None:
             return 0 if s.status == "opaque" else None
         end = max(end, s.offset + s.nbytes)  # type: ignore[operator]
     return size - end
+
+
+#: flag words some writer produces: fp32, caffe2ncnn's lookup-table tag (1), fp16, int8, marked fp32
+KNOWN_FLAGS = frozenset({0, 1, 0x01306B47, 0x000D4B38, 0x0002C056})
+
+
+@dataclass(frozen=True, slots=True)
+class BinAudit:
+    """How a ``.bin`` fits a list of layers (see :func:`audit_bin`).
+
+    ``short``: the first layer whose weights run past the end, with the bytes
+    it needs from its start and the bytes left there. ``bad_flag``: the first
+    tagged blob whose flag word no writer produces ``(node, role, offset,
+    word)``. ``surplus``: bytes after the last layer (``None`` when a layer of
+    unknown layout, a short file or a bad flag makes it unknowable). ``end``:
+    where the located weights end.
+    """
+
+    size: int
+    end: int
+    surplus: int | None
+    short: tuple[Node, int, int, int] | None = None  # node, layer offset, bytes needed, bytes left
+    bad_flag: tuple[Node, str, int, int] | None = None
+    unknown_layout: Node | None = None
+
+
+def audit_bin(graph: Graph | Sequence[Node], data: Any) -> BinAudit:
+    """Walk ``data`` as ncnn's loader would, without raising: what is short, unknown or left over."""
+    nodes = list(graph.nodes if isinstance(graph, Graph) else graph)
+    buf = _as_u8(data)
+    size = len(buf)
+    pos = 0
+    for node in nodes:
+        try:
+            specs = layer_layout(node)
+        except ModelfileError:
+            return BinAudit(size, pos, None, unknown_layout=node)
+        if specs is None:
+            return BinAudit(size, pos, None, unknown_layout=node)
+        start = pos
+        for s in specs:
+            fixed = s.fixed_nbytes
+            if fixed is None:
+                if pos + 4 > size:
+                    return BinAudit(size, start, None, short=(node, start, _need(specs, buf, start), size - start))
+                flag = int(buf[pos:pos + 4].view("<u4")[0])
+                if flag not in KNOWN_FLAGS:
+                    return BinAudit(size, start, None, bad_flag=(node, s.role, pos, flag))
+                nbytes, _enc = tagged_nbytes(flag, s.count)
+            else:
+                nbytes = fixed
+            if pos + nbytes > size:
+                return BinAudit(size, start, None, short=(node, start, _need(specs, buf, start), size - start))
+            pos += nbytes
+    return BinAudit(size, pos, size - pos)
+
+
+def _need(specs: Sequence[BlobSpec], buf: np.ndarray, start: int) -> int:
+    """Bytes the layer at ``start`` needs; flag words past the end count as fp32."""
+    pos = start
+    for s in specs:
+        fixed = s.fixed_nbytes
+        if fixed is None:
+            flag = int(buf[pos:pos + 4].view("<u4")[0]) if pos + 4 <= len(buf) else 0
+            fixed = tagged_nbytes(flag, s.count)[0]
+        pos += fixed
+    return pos - start

@@ -217,6 +217,14 @@ CASES: dict[str, Case] = {
     "IR011": Case(ir(P_X + relu() + RESULT, E01 + E12, version="9"), (2, "version"), GOOD_IR, name="m.xml"),
     "IR012": Case(ir(P_X + relu() + RESULT, E01 + E01 + E12), (18, "to-port"), GOOD_IR, name="m.xml"),
     # -- files -----------------------------------------------------------------------
+    # weights (.bin next to the param): PReLU reads 4 raw floats, InnerProduct a tagged 2x2 weight
+    "NCNN101": Case(ncnn(IN, "PReLU p 1 1 in0 out 0=4"), (4, ""), ncnn(IN, "PReLU p 1 1 in0 out 0=4"),
+                    bin_bad=bytes(8), bin_fixed=bytes(16)),
+    "NCNN102": Case(ncnn(IN, "PReLU p 1 1 in0 out 0=4"), (4, ""), ncnn(IN, "PReLU p 1 1 in0 out 0=4"),
+                    bin_bad=bytes(20), bin_fixed=bytes(16)),
+    "NCNN103": Case(ncnn(IN, "InnerProduct fc 1 1 in0 out 0=2 1=0 2=4"), (4, ""),
+                    ncnn(IN, "InnerProduct fc 1 1 in0 out 0=2 1=0 2=4"),
+                    bin_bad=bytes.fromhex("efbeadde") + bytes(16), bin_fixed=bytes(20)),
     "IO000": Case("", (0, ""), ncnn(IN)),  # the bad form is a missing file, see _write
     "IO001": Case(ncnn(IN), (0, ""), ncnn(IN)),  # the bad form has an interrupted save's staging folder
 }

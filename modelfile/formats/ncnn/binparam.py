@@ -16,7 +16,7 @@ from ...graph import Graph, Node, SourcePos, Value
 from .layers import CUSTOM_BIT, TYPE_INDEX, type_name
 from .params import Param
 
-__all__ = ["read_path", "to_bytes"]
+__all__ = ["read_bytes", "read_path", "to_bytes"]
 
 MAGIC = 7767517
 _END = -233
@@ -35,8 +35,11 @@ def _word_param(pid: int, word: int) -> Param:
 
 def read_path(path: Path) -> Graph:
     """Parse a ``.param.bin``."""
-    data = path.read_bytes()
-    name = str(path)
+    return read_bytes(path.read_bytes(), str(path), path.name)
+
+
+def read_bytes(data: bytes, name: str, graph_name: str = "") -> Graph:
+    """Parse ``.param.bin`` bytes; ``name`` is the file name errors and positions use."""
     if len(data) % 4:
         raise _fail(name, len(data) - len(data) % 4, "file size is not a multiple of 4")
     words = np.frombuffer(data, dtype="<i4")
@@ -55,7 +58,7 @@ def read_path(path: Path) -> Graph:
     layer_count, blob_count = take(), take()
     if layer_count <= 0 or blob_count <= 0:
         raise _fail(name, 4, "layer and blob counts must be > 0")
-    graph = Graph(path.name)
+    graph = Graph(graph_name or name)
     blobs: list[Value | None] = [None] * blob_count
     for li in range(layer_count):
         start = pos

@@ -97,13 +97,13 @@ FP16_PAD = b"\x83\x22"
 
 
 def f32_to_f16(values: np.ndarray) -> np.ndarray:
-    """fp32 -> fp16 bits (``<u2``) the way pnnx's ``fp16=1`` export rounds them.
+    """fp32 -> fp16 bits (``<u2``) exactly as pnnx's ``fp16=1`` export converts them.
 
-    pnnx rounds half away from zero (numpy: half to even), flushes results
-    below the smallest normal fp16 to a signed zero, and writes NaN as
-    ``0x7E00``. Values exactly representable in fp16 (denormals included) keep
-    their exact encoding, so fp16 -> fp32 -> fp16 gives back the same bits
-    whichever tool wrote the fp16 data.
+    pnnx rounds half away from zero (numpy: half to even), flushes every result
+    below the smallest normal fp16 (6.1e-5) to a signed zero, even values that
+    fp16 could hold as denormals, and writes NaN as ``0x7E00``. fp16 values read
+    from a pnnx file convert back to themselves, so fp16 -> fp32 -> fp16 is
+    byte-identical for pnnx output; denormal fp16 written by other tools become 0.
     """
     f = np.ascontiguousarray(values, dtype="<f4").reshape(-1)
     with np.errstate(over="ignore", invalid="ignore"):
@@ -115,11 +115,11 @@ def f32_to_f16(values: np.ndarray) -> np.ndarray:
     if fix.any():
         idx = np.flatnonzero(fix)
         bits = bits.copy()
-        bits[idx] = _pnnx_f16(u[idx], h[idx], f[idx])
+        bits[idx] = _pnnx_f16(u[idx])
     return bits
 
 
-def _pnnx_f16(u: np.ndarray, h: np.ndarray, f: np.ndarray) -> np.ndarray:
+def _pnnx_f16(u: np.ndarray) -> np.ndarray:
     sign = ((u >> 16) & 0x8000).astype(np.uint32)
     exp = (u >> 23) & 0xFF
     r = (u & 0x7FFFFFFF) + 0x1000  # round half away from zero; a carry bumps the exponent
@@ -128,9 +128,7 @@ def _pnnx_f16(u: np.ndarray, h: np.ndarray, f: np.ndarray) -> np.ndarray:
     out = np.where(rexp >= 31, 0x7C00, np.where(rexp <= 0, 0, (rexp << 10) | mant))
     out = np.where(exp == 0xFF, 0x7C00 | np.where((u & 0x7FFFFF) != 0, 0x200, 0), out)
     out = np.where(exp == 0, 0, out)
-    out = (out | sign).astype(np.uint16)
-    exact = (h.astype("<f4") == f) & (exp != 0xFF)  # an fp16 value stays itself (denormals too)
-    return np.where(exact, h.view("<u2"), out)
+    return (out | sign).astype(np.uint16)
 
 
 def f16_tagged(values: np.ndarray) -> bytes:

@@ -198,6 +198,9 @@ def _word_as_float(word: int) -> bool:
 def _float_text(bits: int) -> str:
     """The shortest spelling ncnn parses back to exactly these float bits (at most 15 characters)."""
     x = np.frombuffer(struct.pack("<i", bits), "<f4")[0]
+    t = np.format_float_scientific(x, unique=True, trim="0", exp_digits=1)
+    if len(t) <= 15 and _fbits(ncnn_float(t)) == bits:
+        return t
     for digits in range(6, 10):
         t = np.format_float_scientific(x, precision=digits, unique=False, exp_digits=1)
         if _fbits(ncnn_float(t)) == bits:

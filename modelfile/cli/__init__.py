@@ -40,14 +40,15 @@ def _root(version: Annotated[bool, typer.Option("--version", callback=_version, 
 
 @app.command()
 @handle_errors
-def info(model: ModelArg, as_json: JsonOpt = False) -> None:
-    """Summarise a model: counts, inputs, outputs, layer types, metadata.
+def info(model: ModelArg, as_json: JsonOpt = False, layers: Annotated[bool, typer.Option(
+        "--layers", help="Weights per layer (ncnn) or per Const (IR).")] = False) -> None:
+    """Summarise a model: counts, inputs, outputs, layer types, metadata, weights.
 
     Example: modelfile info encoder.ncnn.param --json
     """
     from ..info import describe
 
-    data = describe(load(model))
+    data = describe(load(model), layers=layers)
     if as_json:
         sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
         return
@@ -60,7 +61,7 @@ def _print_info(data: dict[str, Any]) -> None:
     t = Table(show_header=False, title=str(data.get("path", "")), title_justify="left")
     t.add_column("key", style="bold")
     t.add_column("value")
-    skip = {"path", "layer_types", "op_types", "inputs", "outputs", "sherpa_meta", "states", "rt_info"}
+    skip = {"path", "layer_types", "op_types", "inputs", "outputs", "sherpa_meta", "states", "rt_info", "weights"}
     for k, v in data.items():
         if k in skip or v is None or v == [] or v == {}:
             continue
@@ -89,6 +90,9 @@ def _print_info(data: dict[str, Any]) -> None:
         v = data.get(key)
         if v:
             out.print(f"[bold]{key.replace('_', ' ')}[/]: {json.dumps(v, indent=2, default=str)}")
+    from .weights_table import print_weights
+
+    print_weights(out, data.get("weights"))
     meta = data.get("sherpa_meta")
     if meta:
         derived = meta.get("derived") or {}

@@ -126,8 +126,8 @@ class FormatHandler(ABC):
         """Files that belong with main file ``path`` and change with it (e.g. the ``.bin``)."""
 
     @abstractmethod
-    def describe(self, model: "Model") -> dict[str, Any]:
-        """A JSON-able summary for ``modelfile info``."""
+    def describe(self, model: "Model", *, layers: bool = False) -> dict[str, Any]:
+        """A JSON-able summary for ``modelfile info`` (``layers``: the weights per layer too)."""
 
     @abstractmethod
     def ops(self, model: "Model") -> EditOps:

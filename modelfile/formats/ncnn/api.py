@@ -33,6 +33,6 @@ def write(model: Model, path: Path, **options: Any) -> SaveResult:
     return HANDLER.write(model, Path(path), **options)
 
 
-def describe(model: Model) -> dict[str, Any]:
-    """A JSON-able summary for ``modelfile info``."""
-    return HANDLER.describe(model)
+def describe(model: Model, *, layers: bool = False) -> dict[str, Any]:
+    """A JSON-able summary for ``modelfile info`` (``layers``: the weights per layer too)."""
+    return HANDLER.describe(model, layers=layers)

@@ -185,10 +185,10 @@ class NcnnHandler(FormatHandler):
             result.weights = "unchanged"
         return result
 
-    def describe(self, model: Model) -> dict[str, Any]:
+    def describe(self, model: Model, *, layers: bool = False) -> dict[str, Any]:
         from .summary import describe
 
-        return describe(model)
+        return describe(model, layers=layers)
 
     def ops(self, model: Model) -> "NcnnOps":
         from .ops import NcnnOps

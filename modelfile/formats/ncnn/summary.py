@@ -14,8 +14,8 @@ from .reader import NcnnDocument
 __all__ = ["describe"]
 
 
-def describe(model: Model) -> dict[str, Any]:
-    """A JSON-able summary for ``modelfile info``."""
+def describe(model: Model, *, layers: bool = False) -> dict[str, Any]:
+    """A JSON-able summary for ``modelfile info`` (``layers``: the weights per layer too)."""
     g = model.graph
     st = model.state
     hist = Counter(n.op_type for n in g.nodes)
@@ -46,4 +46,9 @@ def describe(model: Model) -> dict[str, Any]:
     if bin_path is not None:
         p = Path(bin_path)
         info["bin"] = {"path": str(p), "exists": p.exists(), "bytes": p.stat().st_size if p.exists() else None}
+        from .weights.account import account_model
+
+        weights = account_model(model, layers=layers)
+        if weights is not None:
+            info["weights"] = weights
     return info

@@ -64,10 +64,10 @@ class IRHandler(FormatHandler):
 
         return write_model(model, Path(path), final=final, **options)
 
-    def describe(self, model: Model) -> dict[str, Any]:
+    def describe(self, model: Model, *, layers: bool = False) -> dict[str, Any]:
         from .summary import describe
 
-        return describe(model)
+        return describe(model, layers=layers)
 
     def ops(self, model: Model) -> "IROps":
         from .ops import IROps

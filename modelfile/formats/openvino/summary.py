@@ -74,7 +74,7 @@ def _states(nodes: list[Node]) -> list[dict[str, Any]]:
     return out
 
 
-def describe(model: "Model") -> dict[str, Any]:
+def describe(model: "Model", *, layers: bool = False) -> dict[str, Any]:
     """Format, version, name, counts, inputs/outputs, op histogram by opset, states, constants, rt_info.
 
     ``ops`` (``"opset1::Add": 3``), ``states`` and ``constants`` cover the bodies of
@@ -128,6 +128,10 @@ def describe(model: "Model") -> dict[str, Any]:
         w = doc.weights
         info["constants"]["bin"] = {"path": str(doc.bin_path) if doc.bin_path else None, "exists": w.exists,
                                     "bytes": w.size}
+        if w.exists:
+            from .account import account
+
+            info["weights"] = account(g, w.size, layers=layers)
         if consts and not w.exists:
             info["warnings"].append(f"{doc.bin_path.name if doc.bin_path else '.bin'} is missing: "
                                     f"{len(consts)} Const layer(s) have no data (read_model will fail)")

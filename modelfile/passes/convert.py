@@ -15,14 +15,21 @@ __all__ = ["convert_param_format", "convert_weights"]
 def convert_weights(model: Model, target: str, progress: Callable[[int], None] | None = None) -> Report:
     """Store ``model``'s weights as ``target`` (``fp32`` or ``fp16``).
 
+    OpenVINO IR: ``fp16`` compresses f32 Consts as ``ov.save_model(...,
+    compress_to_fp16=True)`` does (f16 Const + Convert); ``fp32`` folds those
+    pairs back into f32 Consts (see :mod:`modelfile.formats.openvino.compress`).
     ncnn: every tagged blob (the ones ncnn reads with a flag word) is
     re-encoded the way pnnx's ``fp16=1`` export writes it, or back to plain
     fp32; biases and other raw blobs stay fp32, int8 and lookup-table blobs
     are kept and listed in the notes. The ``.param`` does not change.
     ``progress`` gets source bytes handled, layer by layer.
     """
+    if target not in ("fp32", "fp16"):
+        raise ModelfileError(f"unknown weight storage {target!r}; use fp32 or fp16")
+    if model.format == "openvino":
+        return _convert_ir(model, target, progress)
     if model.format != "ncnn":
-        raise ModelfileError("convert --weights works on ncnn models (.param + .bin)", file=str(model.path or ""))
+        raise ModelfileError(f"convert --weights does not know {model.format} models", file=str(model.path or ""))
     from ..formats.ncnn.weights import WeightStore
     from ..formats.ncnn.weights.dtype import convert_store
 
@@ -45,6 +52,30 @@ def convert_weights(model: Model, target: str, progress: Callable[[int], None] |
     for key, n in kept.items():
         if n > 5:
             report.notes.append(f"{n} {key} in all")
+    return report
+
+
+def _convert_ir(model: Model, target: str, progress: Callable[[int], None] | None) -> Report:
+    from ..formats.openvino.compress import compress_to_fp16, decompress_to_fp32
+
+    stats = (compress_to_fp16 if target == "fp16" else decompress_to_fp32)(model.graph, progress)
+    report = Report("convert")
+    if stats.converted:
+        other = "f16" if target == "fp32" else "f32"
+        mine = "f32" if target == "fp32" else "f16"
+        report.add("weights", str(model.path.name if model.path else "model.xml"),
+                   f"{other}: {stats.bytes_before} bytes", f"{mine}: {stats.bytes_after} bytes",
+                   f"{stats.converted} Const(s)" + (" with their decompression Converts" if target == "fp32" else
+                                                   " (each now f16 + Convert to f32)"))
+    else:
+        report.notes.append("no Const to convert")
+    for why, n in stats.kept.items():
+        report.notes.append(f"{n} Const(s) left as they are: {why}")
+    if stats.clamped:
+        report.notes.append(f"{stats.clamped} value(s) beyond fp16's range clamped to +-65504 (as OpenVINO does)")
+    if target == "fp16" and stats.converted:
+        report.notes.append("the new Converts carry no 'decompression' rt_info mark: OpenVINO folds them at "
+                            "load, so the model computes the same but keeps f32 weights in memory")
     return report
 
 

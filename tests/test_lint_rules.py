@@ -208,6 +208,8 @@ CASES: dict[str, Case] = {
     "IR006": Case(ir(P_X + RESULT + const(), CONST_EDGES), (12, "offset"), ir(P_X + RESULT + const(), CONST_EDGES),
                   name="m.xml", bin_bad=bytes(8), bin_fixed=bytes(12)),
     "IR007": Case(ir(P_X + relu("opset99") + RESULT, E01 + E12), (8, "version"), GOOD_IR, name="m.xml"),
+    "IR101": Case(ir(P_X + RESULT + const(), CONST_EDGES), (12, "offset"), ir(P_X + RESULT + const(), CONST_EDGES),
+                  name="m.xml", bin_bad=bytes(20), bin_fixed=bytes(12)),
     "IR008": Case(ir(P_X + RESULT + const(), CONST_EDGES), (11, "<layer"), ir(P_X + RESULT + const(), CONST_EDGES),
                   name="m.xml", bin_fixed=bytes(12)),
     "IR009": Case(ir(P_X + relu(extra_in='<port id="2"/>') + RESULT, E01 + E12), (9, '<port id="2"'), GOOD_IR,

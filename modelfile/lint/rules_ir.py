@@ -62,6 +62,10 @@ IR012 = rule("IR012", "input-port-multiple-edges", "error",
              "Several edges feed the same input port: OpenVINO fails ('has incorrect input'); older versions "
              "silently kept the last.",
              "keep one edge per input port")
+IR101 = rule("IR101", "ir-bin-surplus", "warning",
+             "The .bin is longer than its Consts need: bytes after the last Const's data that nothing reads "
+             "(the .bin belongs to another version of the .xml, or was padded).",
+             "check that the .xml and the .bin come from the same save")
 
 #: opset names the IR frontend resolves (2026.4 ships opset1..opset17)
 KNOWN_OPSETS = frozenset({f"opset{i}" for i in range(1, 18)} | {"experimental", "extension"})
@@ -346,9 +350,11 @@ def _check_consts(f: IrFile, consts: list[etree._Element]) -> Iterator[Diagnosti
     if head == _LFS:
         yield f.at(IR008, needing[0][0], f"{bin_path.name} is a git-lfs pointer, not the weights")
         return
+    bad = 0
     for c, data, offset, size in needing:
         name = c.get("name", "")
         if offset < 0 or offset + size > bin_size:
+            bad += 1
             yield f.at(IR006, data, f"Const {name!r} reads bytes {offset}..{offset + size} but {bin_path.name} has "
                        f"{bin_size}; OpenVINO fails with 'Incorrect weights in bin file'", "offset")
             continue
@@ -357,5 +363,13 @@ def _check_consts(f: IrFile, consts: list[etree._Element]) -> Iterator[Diagnosti
         n = _elements(data.get("shape", ""))
         bits = _BITS.get(et)
         if n is not None and bits is not None and size < math.ceil(n * bits / 8):
+            bad += 1
             yield f.at(IR006, data, f"Const {name!r}: size {size} is too small for shape [{data.get('shape')}] of "
                        f"{et} ({math.ceil(n * bits / 8)} bytes); 'Attribute and shape size are inconsistent'", "size")
+    if bad:
+        return  # the sizes are wrong: what lies after them says nothing
+    end = max(offset + size for _c, _d, offset, size in needing)
+    if end < bin_size:
+        last = max(needing, key=lambda t: t[2] + t[3])
+        yield f.at(IR101, last[1], f"{bin_path.name} has {bin_size - end} bytes after the end of the last Const's "
+                   f"data ({last[0].get('name', '')!r} ends at {end} of {bin_size})", "offset")

@@ -23,8 +23,8 @@ blobs in a ``.bin``), :mod:`.codecs` (flag words, decoding and encoding blobs),
 from __future__ import annotations
 
 from .codecs import (
-    FLAG_FP16, FLAG_FP32_MARKED, FLAG_INT8, FP16_PAD, decode_blob, f16_tagged, f32_to_f16, memorydata_bytes,
-    memorydata_dims, tagged_bytes, tagged_nbytes,
+    FLAG_FP16, FLAG_FP32_MARKED, FLAG_INT8, FP16_PAD, decode_blob, f16_tagged, f16_to_f32, f32_to_f16,
+    memorydata_bytes, memorydata_dims, tagged_bytes, tagged_nbytes,
 )
 from .layouts import BlobSpec, LayoutFn, ParamGetter, is_known_type, layer_layout, register_layout, weighted_types
 from .spans import KNOWN_FLAGS, BinAudit, Blob, Span, audit_bin, layer_spans, trailing_bytes
@@ -32,7 +32,7 @@ from .store import WeightStore
 
 __all__ = [
     "FLAG_FP16", "FLAG_FP32_MARKED", "FLAG_INT8", "KNOWN_FLAGS", "BinAudit", "Blob", "BlobSpec", "LayoutFn",
-    "FP16_PAD", "ParamGetter", "Span", "audit_bin", "f16_tagged", "f32_to_f16",
+    "FP16_PAD", "ParamGetter", "Span", "audit_bin", "f16_tagged", "f16_to_f32", "f32_to_f16",
     "WeightStore", "decode_blob", "is_known_type", "layer_layout", "layer_spans", "memorydata_bytes",
     "memorydata_dims", "register_layout", "tagged_bytes", "tagged_nbytes", "trailing_bytes", "weighted_types",
 ]

@@ -13,7 +13,7 @@ from ....errors import ModelfileError
 if TYPE_CHECKING:
     from .spans import Blob
 
-__all__ = ["FLAG_FP16", "FLAG_FP32_MARKED", "FLAG_INT8", "FP16_PAD", "decode_blob", "f16_tagged", "f32_to_f16",
+__all__ = ["FLAG_FP16", "FLAG_FP32_MARKED", "FLAG_INT8", "FP16_PAD", "decode_blob", "f16_tagged", "f16_to_f32", "f32_to_f16",
            "memorydata_bytes", "memorydata_dims",
            "tagged_bytes", "tagged_nbytes"]
 
@@ -96,39 +96,58 @@ def memorydata_dims(shape: Sequence[int]) -> dict[int, int]:
 FP16_PAD = b"\x83\x22"
 
 
-def f32_to_f16(values: np.ndarray) -> np.ndarray:
+_CHUNK_VALUES = 1 << 18  # values converted per step: the temporaries stay in cache
+
+
+def f32_to_f16(values: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """fp32 -> fp16 bits (``<u2``) exactly as pnnx's ``fp16=1`` export converts them.
 
     pnnx rounds half away from zero (numpy: half to even), flushes every result
     below the smallest normal fp16 (6.1e-5) to a signed zero, even values that
-    fp16 could hold as denormals, and writes NaN as ``0x7E00``. fp16 values read
-    from a pnnx file convert back to themselves, so fp16 -> fp32 -> fp16 is
-    byte-identical for pnnx output; denormal fp16 written by other tools become 0.
+    fp16 could hold as denormals, turns overflow into infinity and NaN into
+    ``0x7E00``. fp16 values read from a pnnx file convert back to themselves, so
+    fp16 -> fp32 -> fp16 is byte-identical for pnnx output; denormal fp16
+    written by other tools become 0. Integer arithmetic on the bits, in chunks;
+    ``out`` (``<u2``, as many values) receives the result when given.
     """
     f = np.ascontiguousarray(values, dtype="<f4").reshape(-1)
-    with np.errstate(over="ignore", invalid="ignore"):
-        h = f.astype("<f2")
-    bits = h.view("<u2")
-    u = f.view("<u4")
-    # numpy's half-to-even differs from pnnx only on exact ties, tiny values and NaN payloads
-    fix = ((u & 0x1FFF) == 0x1000) | ((bits & 0x7C00) == 0) | ((u & 0x7F800000) == 0x7F800000)
-    if fix.any():
-        idx = np.flatnonzero(fix)
-        bits = bits.copy()
-        bits[idx] = _pnnx_f16(u[idx])
-    return bits
+    bits = f.view("<u4")
+    if out is None:
+        out = np.empty(f.size, "<u2")
+    n0 = min(_CHUNK_VALUES, f.size)
+    mag, res = np.empty(n0, np.uint32), np.empty(n0, np.uint32)
+    for a in range(0, f.size, _CHUNK_VALUES):
+        u = bits[a:a + _CHUNK_VALUES]
+        m, r = mag[:u.size], res[:u.size]
+        np.bitwise_and(u, 0x7FFFFFFF, out=m)
+        np.add(m, 0x1000, out=r)  # round half away from zero; a carry bumps the exponent
+        np.right_shift(r, 13, out=r)
+        np.subtract(r, 0x1C000, out=r)  # exponent bias 127 -> 15 (too small wraps around, caught below)
+        np.minimum(r, 0x7C00, out=r)  # overflow -> infinity
+        r[m < 0x387FF000] = 0  # rounds below 2**-14: pnnx writes zero
+        nan = m > 0x7F800000
+        if nan.any():
+            r[nan] = 0x7E00
+        np.right_shift(u, 16, out=m)
+        np.bitwise_and(m, 0x8000, out=m)
+        np.bitwise_or(r, m, out=r)
+        out[a:a + u.size] = r
+    return out
 
 
-def _pnnx_f16(u: np.ndarray) -> np.ndarray:
-    sign = ((u >> 16) & 0x8000).astype(np.uint32)
-    exp = (u >> 23) & 0xFF
-    r = (u & 0x7FFFFFFF) + 0x1000  # round half away from zero; a carry bumps the exponent
-    rexp = (r >> 23).astype(np.int64) - 112
-    mant = (r >> 13) & 0x3FF
-    out = np.where(rexp >= 31, 0x7C00, np.where(rexp <= 0, 0, (rexp << 10) | mant))
-    out = np.where(exp == 0xFF, 0x7C00 | np.where((u & 0x7FFFFF) != 0, 0x200, 0), out)
-    out = np.where(exp == 0, 0, out)
-    return (out | sign).astype(np.uint16)
+def _f16_table() -> np.ndarray:
+    return np.arange(1 << 16, dtype=np.uint32).astype(np.uint16).view("<f2").astype("<f4")
+
+
+_F16_TO_F32: np.ndarray | None = None
+
+
+def f16_to_f32(bits: np.ndarray) -> np.ndarray:
+    """fp16 (as ``<f2`` or ``<u2``) -> fp32, exactly, through a 64k-entry table (faster than ``astype``)."""
+    global _F16_TO_F32
+    if _F16_TO_F32 is None:
+        _F16_TO_F32 = _f16_table()
+    return _F16_TO_F32[np.asarray(bits).view("<u2")]
 
 
 def f16_tagged(values: np.ndarray) -> bytes:

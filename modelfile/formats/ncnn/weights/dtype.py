@@ -10,7 +10,6 @@ lookup-table and ``0x0002C056`` blobs are left as they are and reported.
 
 from __future__ import annotations
 
-import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -18,7 +17,7 @@ import numpy as np
 
 from ....errors import ModelfileError
 from ....graph import Graph, Node
-from .codecs import f16_tagged
+from .codecs import FLAG_FP16, FP16_PAD, f16_to_f32, f32_to_f16
 from .spans import Blob
 from .store import WeightStore
 
@@ -42,30 +41,42 @@ class DTypeStats:
     bytes_after: int = 0
 
 
-def _relay(buf: np.ndarray, blobs: list[Blob], target: str, stats: DTypeStats,
-           node: Node) -> bytes | None:
-    """The layer's new bytes, or ``None`` when no blob changes."""
-    pieces: list[bytes | memoryview] = []
-    changed = False
+def _relay(buf: np.ndarray, blobs: list[Blob], target: str, stats: DTypeStats, node: Node) -> bytes | None:
+    """The layer's new bytes, or ``None`` when no blob changes (built in one buffer: no intermediate copies)."""
+    sizes = []
     for b in blobs:
-        raw = memoryview(buf[b.offset:b.end])
         if b.encoding == "f32" and target == "fp16":
-            vals = buf[b.offset + 4:b.offset + 4 + 4 * b.count].view("<f4")
-            pieces.append(f16_tagged(vals))
+            sizes.append(4 + 2 * b.count + 2 * (b.count % 2))
         elif b.encoding == "f16" and target == "fp32":
-            vals = buf[b.offset + 4:b.offset + 4 + 2 * b.count].view("<f2").astype("<f4")
-            pieces.append(struct.pack("<I", 0) + vals.tobytes())
+            sizes.append(4 + 4 * b.count)
         else:
+            sizes.append(b.nbytes)
             if b.encoding in _KEPT:
                 stats.kept.append((node.name, node.op_type, b.role, _KEPT[b.encoding]))
-            pieces.append(raw)
+    if all(s == b.nbytes and not (b.encoding == "f32" and target == "fp16")
+           and not (b.encoding == "f16" and target == "fp32") for s, b in zip(sizes, blobs)):
+        return None
+    out = bytearray(sum(sizes))
+    view = np.frombuffer(out, np.uint8)
+    pos = 0
+    for b, size in zip(blobs, sizes):
+        dst = view[pos:pos + size]
+        if b.encoding == "f32" and target == "fp16":
+            dst[:4].view("<u4")[0] = FLAG_FP16
+            f32_to_f16(buf[b.offset + 4:b.offset + 4 + 4 * b.count].view("<f4"), dst[4:4 + 2 * b.count].view("<u2"))
+            if b.count % 2:
+                dst[4 + 2 * b.count:] = np.frombuffer(FP16_PAD, np.uint8)
+        elif b.encoding == "f16" and target == "fp32":
+            dst[:4] = 0
+            dst[4:].view("<f4")[:] = f16_to_f32(buf[b.offset + 4:b.offset + 4 + 2 * b.count].view("<u2"))
+        else:
+            dst[:] = buf[b.offset:b.end]
+            pos += size
             continue
-        changed = True
         stats.converted_blobs += 1
         stats.values += b.count
-    if not changed:
-        return None
-    return b"".join(pieces)
+        pos += size
+    return bytes(out)
 
 
 def convert_store(store: WeightStore, target: str, graph: Graph | None = None,

@@ -51,10 +51,13 @@ def _blobs(param: Path) -> list[tuple[str, str, str, np.ndarray]]:
     return out
 
 
-def test_fp32_to_fp16_is_pnnx_fp16_export(tmp_path: Path) -> None:
-    got = _convert(FP32, "fp16", tmp_path / "m.ncnn.param")
-    assert got.read_bytes() == bin_path_for(FP16).read_bytes()
-    assert (tmp_path / "m.ncnn.param").read_bytes() == FP32.read_bytes()  # the param does not change
+@pytest.mark.parametrize("name", ["mixed", "edges"])
+def test_fp32_to_fp16_is_pnnx_fp16_export(name: str, tmp_path: Path) -> None:
+    """`edges` holds weights on every rounding boundary (ties, just below 2**-14, beyond 65504)."""
+    src = FP16_DIR / f"{name}.fp32.ncnn.param"
+    got = _convert(src, "fp16", tmp_path / "m.ncnn.param")
+    assert got.read_bytes() == bin_path_for(FP16_DIR / f"{name}.fp16.ncnn.param").read_bytes()
+    assert (tmp_path / "m.ncnn.param").read_bytes() == src.read_bytes()  # the param does not change
 
 
 @pytest.mark.parametrize("param", ALL_PARAMS, ids=lambda p: f"{p.parent.name}/{p.name}")
@@ -89,9 +92,10 @@ def test_fp16_pnnx_export_round_trips_byte_for_byte(tmp_path: Path) -> None:
 
 def test_pnnx_fp16_rounding_rules() -> None:
     """Half away from zero, denormal results flushed to signed zero, overflow to inf, NaN 0x7E00."""
-    x = np.array([1 + 2 ** -11, 1 + 3 * 2 ** -11, 2 ** -15, -2e-7, 65519.0, 7e4, 1e-40, np.nan, -np.inf, 1.5],
-                 np.float32)
-    assert f32_to_f16(x).tolist() == [15361, 15362, 0, 32768, 31743, 31744, 0, 0x7E00, 0xFC00, 15872]
+    band = np.frombuffer(np.array([0x387FF800, 0x38800000], np.uint32).tobytes(), np.float32)  # 2**-14 - eps, 2**-14
+    x = np.array([1 + 2 ** -11, 1 + 3 * 2 ** -11, 2 ** -15, -2e-7, 65519.0, 7e4, 1e-40, np.nan, -np.inf, 1.5,
+                  *band], np.float32)
+    assert f32_to_f16(x).tolist() == [15361, 15362, 0, 32768, 31743, 31744, 0, 0x7E00, 0xFC00, 15872, 0, 0x400]
 
 
 def _rng_inputs(name: str) -> tuple[dict[str, np.ndarray], list[str]]:

@@ -8,6 +8,9 @@ pnnx CLI: ``fp16=1`` (pnnx's default, the form icefall's guide produces) and
 
 * ``mixed.fp16.ncnn.param/.bin`` - pnnx ``fp16=1``
 * ``mixed.fp32.ncnn.param/.bin`` - pnnx ``fp16=0`` (same param text)
+* ``edges.fp16/.fp32.ncnn.param/.bin`` - one InnerProduct whose 2048 weights sit where fp32 -> fp16
+  conversions differ: exact rounding ties, the band just below 2**-14, fp16 denormals, values
+  beyond 65504 (not run: only its bytes matter)
 
 ``modelfile convert --weights fp16`` of the fp32 pair must give the fp16
 ``.bin`` byte for byte, and ``--weights fp32`` of the fp16 pair and back again
@@ -63,14 +66,29 @@ class Mixed(nn.Module):
         return a, self.proj(s)
 
 
-def export(model: nn.Module, inputs: tuple[torch.Tensor, ...], tmp: Path, fp16: int) -> tuple[Path, Path]:
+def edge_weights() -> torch.Tensor:
+    """Weights on every boundary of fp32 -> fp16 rounding (seeded)."""
+    rng = np.random.default_rng(SEED)
+    exps = rng.integers(-24, 16, 512)
+    mant = rng.integers(0, 1 << 10, 512)
+    tie = ((1 << 10 | mant) * 2.0 ** (exps - 10) + 2.0 ** (exps - 11)).astype(np.float32)  # exactly half an ulp
+    band = np.frombuffer(rng.integers(0x387F0000, 0x38800000, 256, dtype=np.uint32).tobytes(), np.float32)
+    tiny = (rng.uniform(-1, 1, 256) * 2.0 ** -14).astype(np.float32)
+    big = rng.uniform(65400, 70000, 256).astype(np.float32)
+    normal = (rng.standard_normal(512) * 0.05).astype(np.float32)
+    vals = np.concatenate([tie, band, tiny, big, normal, -tie[:256]])[:2048]
+    return torch.from_numpy(vals.reshape(64, 32).copy())
+
+
+def export(model: nn.Module, inputs: tuple[torch.Tensor, ...], tmp: Path, fp16: int,
+           name: str = "mixed") -> tuple[Path, Path]:
     import pnnx
 
-    pt = tmp / "mixed.pt"
+    pt = tmp / f"{name}.pt"
     with torch.no_grad():
         torch.jit.trace(model, inputs).save(str(pt))
     tag = "fp16" if fp16 else "fp32"
-    param, binf = tmp / f"mixed.{tag}.ncnn.param", tmp / f"mixed.{tag}.ncnn.bin"
+    param, binf = tmp / f"{name}.{tag}.ncnn.param", tmp / f"{name}.{tag}.ncnn.bin"
     shapes = ",".join("[" + ",".join(map(str, x.shape)) + "]" + ("i64" if x.dtype == torch.int64 else "")
                       for x in inputs)
     cmd = [pnnx.EXEC_PATH, str(pt), f"inputshape={shapes}", f"fp16={fp16}", f"ncnnparam={param}",
@@ -114,6 +132,14 @@ def main() -> int:
             print(f"fp16={fp16}: {binf.name} {binf.stat().st_size} B, max|ncnn-torch| = {worst:.2e}")
             if worst > (5e-2 if fp16 else 1e-4):
                 raise RuntimeError("ncnn output differs from torch")
+        edges = nn.Linear(32, 64, bias=False).eval()
+        with torch.no_grad():
+            edges.weight.copy_(edge_weights())
+        for fp16 in (1, 0):
+            param, binf = export(edges, (torch.randn(1, 32),), Path(td), fp16, "edges")
+            for f in (param, binf):
+                shutil.copyfile(f, OUT_DIR / f.name)
+            print(f"edges fp16={fp16}: {binf.name} {binf.stat().st_size} B")
     return 0
 
 

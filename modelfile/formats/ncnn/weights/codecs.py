@@ -102,10 +102,10 @@ _CHUNK_VALUES = 1 << 18  # values converted per step: the temporaries stay in ca
 def f32_to_f16(values: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """fp32 -> fp16 bits (``<u2``) exactly as pnnx's ``fp16=1`` export converts them.
 
-    pnnx rounds half away from zero (numpy: half to even), flushes every result
-    below the smallest normal fp16 (6.1e-5) to a signed zero, even values that
-    fp16 could hold as denormals, turns overflow into infinity and NaN into
-    ``0x7E00``. fp16 values read from a pnnx file convert back to themselves, so
+    pnnx rounds half away from zero (numpy: half to even), turns every value
+    below the smallest normal fp16 (2**-14, compared before rounding) into a
+    signed zero, even values fp16 could hold as denormals, overflow into
+    infinity and NaN into ``0x7E00`` (``fixtures/ncnn/fp16/edges.*``). fp16 values read from a pnnx file convert back to themselves, so
     fp16 -> fp32 -> fp16 is byte-identical for pnnx output; denormal fp16
     written by other tools become 0. Integer arithmetic on the bits, in chunks;
     ``out`` (``<u2``, as many values) receives the result when given.
@@ -124,7 +124,7 @@ def f32_to_f16(values: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         np.right_shift(r, 13, out=r)
         np.subtract(r, 0x1C000, out=r)  # exponent bias 127 -> 15 (too small wraps around, caught below)
         np.minimum(r, 0x7C00, out=r)  # overflow -> infinity
-        r[m < 0x387FF000] = 0  # rounds below 2**-14: pnnx writes zero
+        r[m < 0x38800000] = 0  # below 2**-14 before rounding: pnnx writes zero (checked on a 61 MB export)
         nan = m > 0x7F800000
         if nan.any():
             r[nan] = 0x7E00

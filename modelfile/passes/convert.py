@@ -30,10 +30,14 @@ def convert_weights(model: Model, target: str, progress: Callable[[int], None] |
         return _convert_ir(model, target, progress)
     if model.format != "ncnn":
         raise ModelfileError(f"convert --weights does not know {model.format} models", file=str(model.path or ""))
-    from ..formats.ncnn.weights import WeightStore
+    from ..formats.ncnn.handler import HANDLER
     from ..formats.ncnn.weights.dtype import convert_store
 
-    store = WeightStore.from_model(model)
+    store = HANDLER.weights(model)  # follows edits made since the model was read
+    if store is None:
+        st = HANDLER.state(model)
+        raise ModelfileError("weights file not found", code="NCNN-WEIGHTS", file=str(st.bin_path or model.path),
+                             hint="ncnn needs the .bin next to the .param (x.param -> x.bin)")
     stats = convert_store(store, target, model.graph, progress)
     report = Report("convert")
     if stats.converted_blobs:
@@ -92,11 +96,12 @@ def convert_param_format(model: Model, fmt: str, *, out: Path | None = None, id_
     if model.format != "ncnn":
         raise ModelfileError("--param-format works on ncnn models", file=str(model.path or ""))
     from ..formats.ncnn import binparam
+    from ..formats.ncnn.handler import HANDLER
     from ..formats.ncnn.mem import from_binary, id_header as render_id_header, parse_id_header, to_binary
     from ..formats.ncnn.reader import NcnnDocument
 
     report = Report("convert")
-    binary = bool(model.meta.get("binary"))
+    binary = bool(HANDLER.state(model).binary)
     if fmt not in ("binary", "text"):
         raise ModelfileError(f"unknown param format {fmt!r}; use binary or text")
     if (fmt == "binary") == binary:
@@ -111,8 +116,11 @@ def convert_param_format(model: Model, fmt: str, *, out: Path | None = None, id_
         stem = target.name[: -len(".param.bin")] if target.name.endswith(".param.bin") else target.stem
         model.meta["id_header"] = render_id_header(g, stem + ".param", stem + ".id.h", custom)
         model.graph = binparam.read_bytes(data, str(target), target.name)
-        model.meta["binary"] = True
-        model.meta.pop("weights", None)  # a store of the text graph does not know the new nodes
+        model.graph.outputs = model.graph.dangling_values()
+        st = HANDLER.state(model)
+        st.binary = True
+        st.weights = None  # a store of the text graph does not know the new nodes: the .bin follows these
+        st.source_nodes = tuple(model.graph.nodes)
         report.add("param-format", src, "text", "binary", f"{len(data)} bytes, {len(g.nodes)} layers")
         if custom:
             report.notes.append("custom layer types (register them by these indexes): "
@@ -120,8 +128,10 @@ def convert_param_format(model: Model, fmt: str, *, out: Path | None = None, id_
         return report
     names = parse_id_header(id_header) if id_header is not None else None
     stats = from_binary(model.graph, names)
-    model.meta["binary"] = False
-    model.meta.pop("weights", None)
+    st = HANDLER.state(model)
+    st.binary = False
+    st.weights = None
+    st.source_nodes = tuple(model.graph.nodes)
     report.add("param-format", src, "binary", "text", f"{len(model.graph.nodes)} layers")
     if stats["generated_layer_names"] or stats["generated_blob_names"]:
         report.notes.append(f"names generated for {stats['generated_layer_names']} layer(s) and "

@@ -68,7 +68,7 @@ def _relay(buf: np.ndarray, blobs: list[Blob], target: str, stats: DTypeStats, n
                 dst[4 + 2 * b.count:] = np.frombuffer(FP16_PAD, np.uint8)
         elif b.encoding == "f16" and target == "fp32":
             dst[:4] = 0
-            dst[4:].view("<f4")[:] = f16_to_f32(buf[b.offset + 4:b.offset + 4 + 2 * b.count].view("<u2"))
+            f16_to_f32(buf[b.offset + 4:b.offset + 4 + 2 * b.count].view("<u2"), dst[4:].view("<f4"))
         else:
             dst[:] = buf[b.offset:b.end]
             pos += size

@@ -5,7 +5,8 @@ weights, default 200) into a temp folder, then times, each in the same run:
 
 * fp32 -> fp16 (load, convert, save) and fp16 -> fp32 back,
 * text -> binary ``.param.bin`` (weights copied beside it),
-* ``cp`` of the same ``.bin`` as the floor any conversion has to pay.
+* ``cp`` of the same ``.bin`` as the floor any conversion has to pay,
+* the CLI with and without the save gate's runtime check (ncnn loading the result in a subprocess).
 
 MB/s is source ``.bin`` megabytes (10^6 bytes) per second: of wall time for the
 whole command (process start, load and save with fsync included), and, in process,
@@ -107,6 +108,8 @@ def main() -> int:
         dt = timed(env_cmd(param, "--weights", "fp16", "-o", folder / "h.param"))
         h = folder / "h.bin"
         rows.append(("fp32 -> fp16", size, h.stat().st_size, dt))
+        dt = timed(env_cmd(param, "--weights", "fp16", "-o", folder / "hn.param", "--no-verify"))
+        rows.append(("fp32 -> fp16 --no-verify", size, h.stat().st_size, dt))
         dt = timed(env_cmd(folder / "h.param", "--weights", "fp32", "-o", folder / "f.param"))
         rows.append(("fp16 -> fp32", h.stat().st_size, (folder / "f.bin").stat().st_size, dt))
         dt = timed(env_cmd(param, "--param-format", "binary", "-o", folder / "m.param.bin"))

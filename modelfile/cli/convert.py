@@ -11,7 +11,7 @@ import typer
 
 from ..errors import ModelfileError
 from ..fileio import atomic_write
-from ..model import load
+from ..io import load
 from ..passes.convert import convert_param_format, convert_weights
 from ..passes.report import Report
 from . import app

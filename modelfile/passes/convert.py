@@ -26,9 +26,10 @@ def convert_weights(model: Model, target: str, progress: Callable[[int], None] |
     """
     if target not in ("fp32", "fp16"):
         raise ModelfileError(f"unknown weight storage {target!r}; use fp32 or fp16")
-    if model.format == "openvino":
+    caps = model.handler.capabilities
+    if "fp16-consts" in caps:
         return _convert_ir(model, target, progress)
-    if model.format != "ncnn":
+    if "tagged-weights" not in caps:
         raise ModelfileError(f"convert --weights does not know {model.format} models", file=str(model.path or ""))
     from ..formats.ncnn.handler import HANDLER
     from ..formats.ncnn.weights.dtype import convert_store
@@ -93,7 +94,7 @@ def convert_param_format(model: Model, fmt: str, *, out: Path | None = None, id_
     from the ``.id.h`` at ``id_header`` when given, else ``layer<i>``/``blob<j>``
     (reported). Do this before converting the weights.
     """
-    if model.format != "ncnn":
+    if "param-bin" not in model.handler.capabilities:
         raise ModelfileError("--param-format works on ncnn models", file=str(model.path or ""))
     from ..formats.ncnn import binparam
     from ..formats.ncnn.handler import HANDLER

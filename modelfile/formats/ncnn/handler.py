@@ -60,6 +60,8 @@ class NcnnHandler(FormatHandler):
     """ncnn params and weights."""
 
     name = "ncnn"
+    #: tagged-weights: flagged .bin blobs fp32 <-> fp16 (passes/convert); param-bin: ncnn2mem's binary params
+    capabilities = frozenset({"tagged-weights", "param-bin"})
 
     def sniff(self, path: Path, head: bytes) -> int:
         return _sniff(path, head)

@@ -12,7 +12,7 @@ the custom type indexes (``TYPEINDEX_x``).
 
 The way back needs the names from that header; without it layers and blobs
 are ``layer<i>``/``blob<j>``. Binary params are bare words: a param is written
-as a float when ncnn's ``load_param`` reads it as one (``lint/ncnn_param_types``),
+as a float when ncnn's ``load_param`` reads it as one (``schema.py``),
 and for ids that table does not know when its bits only make sense as a float.
 """
 
@@ -216,8 +216,9 @@ def from_binary(graph: Graph, names: IdNames | None) -> dict[str, int]:
     Returns counts for the report: ``generated_layer_names``,
     ``generated_blob_names``, ``unnamed_custom_types``, ``guessed_params``.
     """
-    from ...lint.ncnn_param_types import PARAM_TYPES
+    from .schema import SHARED_PARAMS, layer_schema
 
+    shared = {p.id: p.kind for p in SHARED_PARAMS}
     stats = {"generated_layer_names": 0, "generated_blob_names": 0, "unnamed_custom_types": 0,
              "guessed_params": 0}
     names = names or IdNames()
@@ -242,9 +243,10 @@ def from_binary(graph: Graph, names: IdNames | None) -> dict[str, int]:
                 else:
                     stats["generated_blob_names"] += 1
             b += 1
-        schema = PARAM_TYPES.get(node.op_type, {})
+        schema = layer_schema(node.op_type)
         for pid, p in list(node.attrs.items()):
-            node.attrs[pid] = _typed(p, schema.get(p.id), stats)
+            spec = schema.by_id(p.id) if schema is not None else None
+            node.attrs[pid] = _typed(p, spec.kind if spec is not None else shared.get(p.id), stats)
         node.source = None
         node.meta.pop("sig", None)
     graph.source = None
@@ -252,18 +254,22 @@ def from_binary(graph: Graph, names: IdNames | None) -> dict[str, int]:
 
 
 def _typed(p: Param, want: str | None, stats: dict[str, int]) -> Param:
+    """``p`` (raw words from a ``.param.bin``) as the kind ``want`` (the schema's; ``None``: unknown id)."""
     kind, v = p.kind, p.value
     if kind == "string":
         return Param(p.id, None, None, v, "string")
-    if kind == "int_array":
-        as_float = bool(v) and all(_word_as_float(w) or w == 0 for w in v) and any(_word_as_float(w) for w in v)
-        if want is None or want == "a":
+    if kind in ("int_array", "float_array"):
+        words = [w if isinstance(w, int) else _fbits(w) for w in v]
+        if want is None:
+            as_float = bool(words) and all(_word_as_float(w) or w == 0 for w in words) and any(map(_word_as_float, words))
             stats["guessed_params"] += int(as_float)
+        else:
+            as_float = want == "float_array"
         if as_float:
-            return Param(p.id, f"{len(v)}," + ",".join(_float_text(w) for w in v), "old")
-        return Param(p.id, None, "old", list(v), "int_array")
-    if want == "f" or (want is None and _word_as_float(v)):
+            return Param(p.id, f"{len(words)}," + ",".join(_float_text(w) for w in words), "old")
+        return Param(p.id, None, "old", words, "int_array")
+    word = v if isinstance(v, int) else _fbits(v)
+    if want == "float" or (want is None and _word_as_float(word)):
         stats["guessed_params"] += int(want is None)
-        return Param(p.id, _float_text(v))
-    return Param(p.id, None, None, v, "int")
-
+        return Param(p.id, _float_text(word))
+    return Param(p.id, None, None, word, "int")

@@ -32,7 +32,7 @@ class IRHandler(FormatHandler):
     """OpenVINO IR."""
 
     name = "openvino"
-    capabilities = frozenset({"state"})
+    capabilities = frozenset({"state", "fp16-consts"})
 
     def sniff(self, path: Path, head: bytes) -> int:
         return _sniff(path, head)

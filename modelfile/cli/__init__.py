@@ -234,7 +234,7 @@ def _register_optional_commands() -> None:
     # commands living in their own modules register themselves on import
     import importlib
 
-    for mod in ("lint", "edit", "apply", "preprocess", "convert"):
+    for mod in ("lint", "edit", "apply", "preprocess", "convert", "diff", "graph", "extract"):
         try:
             importlib.import_module(f"{__name__}.{mod}")
         except ModuleNotFoundError as e:

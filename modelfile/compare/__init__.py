@@ -1,0 +1,1 @@
+"""Comparing models: :func:`modelfile.compare.diff.diff_models`."""

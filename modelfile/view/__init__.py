@@ -1,0 +1,1 @@
+"""Pictures of graphs: DOT, SVG and HTML (:mod:`modelfile.view.dot`)."""

@@ -204,6 +204,11 @@ def _vname(v: Value | None) -> str:
     return f"{p.name}:{v.index}" if p is not None else "(unnamed)"
 
 
+def _from(v: Value | None) -> str:
+    p = v.producer if v is not None else None
+    return f"{_vname(v)} (from {p.op_type} {p.name})" if p is not None else _vname(v)
+
+
 def _names(v: Value) -> list[str]:
     return list(v.names) if v.names else ([v.name] if v.name else [])
 
@@ -507,7 +512,10 @@ def _compare_node(na: Node, nb: Node, fmt: str, v_a2b: dict[int, Value], same_at
         elif k >= len(nb._inputs):
             ch.append(Change(f"input {k}", _vname(va), None))
         elif va is None or vb is None or v_a2b.get(id(va)) is not vb:
-            ch.append(Change(f"input {k}", _vname(va), _vname(vb)))
+            before, after = _vname(va), _vname(vb)
+            if before == after:  # same name, another tensor: say where each comes from
+                before, after = _from(va), _from(vb)
+            ch.append(Change(f"input {k}", before, after))
     if len(na._outputs) != len(nb._outputs):
         ch.append(Change("outputs", len(na._outputs), len(nb._outputs)))
     for k, (va, vb) in enumerate(zip(na._outputs, nb._outputs)):

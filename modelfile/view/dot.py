@@ -147,7 +147,7 @@ def _short(s: str, n: int = _MAX_TEXT) -> str:
     return s if len(s) <= n else s[: n - 1] + "…"
 
 
-def _short_name(s: str, n: int = _MAX_TEXT) -> str:
+def _short_name(s: str, n: int = 40) -> str:
     """Long names lose their middle: the end (``.../MatMul``) says most."""
     if len(s) <= n:
         return s

@@ -11,17 +11,16 @@ wired to their neighbours' partners.
 
 from __future__ import annotations
 
-import difflib
 import html
 import shutil
 import subprocess
-from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import ModelfileError
 from ..graph import Graph, Node, Value
 from ..model import Model
+from ..passes.region import find_centre, neighbourhood, node_neighbours as _neighbours
 
 __all__ = ["Picture", "build_picture", "dot_available", "find_centre", "neighbourhood", "render_svg",
            "to_html"]
@@ -35,59 +34,6 @@ _MAX_TEXT = 28
 
 def _is_const(node: Node, fmt: str) -> bool:
     return fmt == "openvino" and node.op_type in _CONST_TYPES
-
-
-def find_centre(graph: Graph, name: str) -> Node:
-    """The node named ``name``, or the producer of the tensor named ``name``."""
-    for n in graph.nodes:
-        if n.name == name:
-            return n
-    for n in graph.nodes:
-        for v in n.outputs:
-            if v.name == name or name in v.names:
-                return n
-    names = [n.name for n in graph.nodes]
-    close = difflib.get_close_matches(name, names, n=3)
-    hint = f"did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-    raise ModelfileError(f"no node or tensor named {name!r}", code="NOT-FOUND", hint=hint)
-
-
-def _neighbours(node: Node) -> list[Node]:
-    out: list[Node] = []
-    for v in node.inputs:
-        if v is not None and v.producer is not None:
-            out.append(v.producer)
-    for v in node.outputs:
-        out.extend(v.consumers())
-    return out
-
-
-def neighbourhood(graph: Graph, centre: Node, depth: int, fmt: str = "") -> list[Node]:
-    """Nodes within ``depth`` data edges of ``centre`` (either direction), in file order.
-
-    IR Consts do not count as a hop: the Consts feeding a node of the neighbourhood belong to it.
-    """
-    if depth < 0:
-        raise ModelfileError(f"--depth must be >= 0, got {depth}")
-    dist = {id(centre): 0}
-    queue = deque([centre])
-    while queue:
-        n = queue.popleft()
-        d = dist[id(n)]
-        if d == depth:
-            continue
-        for m in _neighbours(n):
-            if id(m) not in dist and not _is_const(m, fmt):
-                dist[id(m)] = d + 1
-                queue.append(m)
-    keep = set(dist)
-    for n in list(graph.nodes):
-        if id(n) in keep:
-            for v in n.inputs:
-                p = v.producer if v is not None else None
-                if p is not None and _is_const(p, fmt):
-                    keep.add(id(p))
-    return [n for n in graph.nodes if id(n) in keep]
 
 
 # ---------------------------------------------------------------------------------------------

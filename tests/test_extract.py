@@ -285,3 +285,26 @@ def test_cli(tmp_path: Path) -> None:
                      (["--around", "aten::relu/Relu"], "say where to write")):
         r = _cli("extract", str(JOINT), *bad)
         assert r.returncode == 2 and msg in r.stderr and "Traceback" not in r.stderr, (bad, r.stderr)
+
+
+@needs_ncnn
+def test_a_region_of_a_50000_layer_model(tmp_path: Path) -> None:
+    """Extracting from a big model is linear (a 50,000-layer chain), and ncnn runs the result."""
+    import time
+
+    from ncnn_runner import run_ncnn
+
+    lines = ["7767517", "50001 50001", "Input in0 0 1 b0 0=16"]
+    lines += [f"UnaryOp op{i} 1 1 b{i - 1} b{i} 0={(1, 4)[i % 2]}" for i in range(1, 50001)]  # neg, abs
+    (tmp_path / "big.param").write_text("\n".join(lines) + "\n")
+    m = modelfile.load(tmp_path / "big.param")
+    t = time.perf_counter()
+    report = extract_around(m, "op25000", 2)
+    elapsed = time.perf_counter() - t
+    m.save(tmp_path / "sub.param")
+    assert elapsed < 10, elapsed
+    assert [n.name for n in m.nodes] == ["b24997", "op24998", "op24999", "op25000", "op25001", "op25002"]
+    assert any(c.kind == "remove-layers" and c.target == "49996 of 50001" for c in report.changes)
+    x = np.random.default_rng(7).standard_normal(16).astype(np.float32)
+    got = run_ncnn(tmp_path / "sub.param", None, {"b24997": x}, ["b25002"])
+    np.testing.assert_allclose(got["b25002"], np.abs(x))  # neg/abs in any order of five ops ends in abs

@@ -101,9 +101,8 @@ def extract_around(model: Model, centre_name: str, depth: int) -> Report:
         for v in boundary_out:
             report.add("output", _label(v))
     outside = [n for n in g.nodes if id(n) not in keep]
-    for n in reversed(outside):
-        ops.remove_node(model, n)
-    report.add("remove-layers", f"{len(outside) - len(boundary_in)} of {n_before}",
+    _remove(model, outside)
+    report.add("remove-layers", f"{len(outside)} of {n_before}",
                detail=f"kept {len(region)} within {depth} of {centre.name}")
     return report
 
@@ -116,6 +115,31 @@ def extract_between(model: Model, inputs: list[InputSpec], outputs: list[OutputS
     r = cut(model, inputs, outputs, source_input=source_input, source_output=source_output)
     r.transform = "extract"
     return r
+
+
+def _remove(model: Model, nodes: list[Node]) -> None:
+    """Remove ``nodes`` (and their input connections) from the model's graph.
+
+    One format ``remove_node`` call per node is what an O(1)-removal node container wants; on a
+    plain list each call rebuilds the list, which made extracting from a 20,000-op IR take 30 s, so
+    many nodes are dropped from a list in one pass instead.
+    """
+    g = model.graph
+    if len(nodes) < 64 or not isinstance(g.nodes, list):
+        ops = format_ops(model)
+        for n in reversed(nodes):
+            ops.remove_node(model, n)
+        return
+    dead = {id(n) for n in nodes}
+    dead_values = set()
+    for n in nodes:
+        n.clear_inputs()
+        n.graph = None
+        dead_values.update(id(v) for v in n.outputs)
+    g.nodes[:] = [n for n in g.nodes if id(n) not in dead]
+    g.inputs[:] = [v for v in g.inputs if id(v) not in dead_values]
+    if g.outputs:
+        g.outputs[:] = [v for v in g.outputs if id(v) not in dead_values]
 
 
 def _shape_text(shape: list[int | None] | None) -> str:

@@ -180,6 +180,29 @@ def test_cut_output(tmp_path: Path) -> None:
     assert {(io.kind, io.name) for io in d.outputs} == {("removed", "logits"), ("added", "10")}
 
 
+def test_cut_state_ir(tmp_path: Path) -> None:
+    from modelfile.passes.state import cut_state
+
+    src = FIXTURES / "openvino/stateful/model.xml"
+    report, d = _edit(src, tmp_path, cut_state)
+    made = {c.after for c in report.changes if c.kind.startswith("state-to-")}
+    gone = {c.before for c in report.changes if c.kind.startswith("state-to-")} | {
+        f"{c.before} {c.target}" for c in _kinds(report, "remove-layer")}
+    assert {f"{r.op_type} {r.name}" for r in d.added} == made
+    assert {f"{r.op_type} {r.name}" for r in d.removed} == gone
+    new_inputs = {c.target for c in _kinds(report, "state-to-input")}
+    assert {(io.kind, io.name) for io in d.inputs} == {("added", n) for n in new_inputs}
+    assert {(io.kind, io.name) for io in d.outputs} == {
+        ("added", c.after.split()[1]) for c in _kinds(report, "state-to-output")}
+    # what read the state now reads the new input; the state's new outputs got the Results' names
+    m = modelfile.load(src)
+    readers = {u.node.name for n in m.nodes if n.op_type == "ReadValue" for u in n.outputs[0].uses}
+    assert {c.b.name for c in d.changed} == readers
+    assert all(c.changes[0].after in new_inputs for c in d.changed)
+    assert {t.after for t in d.renamed_tensors} == {c.after.split()[1] for c in _kinds(report, "state-to-output")}
+    assert [(h.what, h.before, h.after) for h in d.header] == [("layers", 33, 32)]
+
+
 # -- weights -------------------------------------------------------------------------------------------
 
 def test_ir_weight_change_reports_max_abs_diff(tmp_path: Path) -> None:

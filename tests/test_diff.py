@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 import modelfile
-from conftest import FIXTURES, ROOT, corpus_files
+from conftest import CORPUS, FIXTURES, ROOT, corpus_files
 from modelfile.compare.diff import Diff, diff_models
 from modelfile.mo_input import parse_input, parse_output
 from modelfile.passes.cut import cut, freeze
@@ -278,6 +278,21 @@ def test_renumbered_ncnn_layers_pair_by_structure(tmp_path: Path) -> None:
     outputs_renamed = {v.name for v in modelfile.load(LSTM_ENC).outputs}
     assert len(d.renamed_tensors) == len(blob_map)
     assert {io.kind for io in d.outputs} == {"renamed"} and len(d.outputs) == len(outputs_renamed)
+
+
+def test_binary_param_pairs_with_its_text_form() -> None:
+    """No name in common (a .param.bin has none): the inputs seed the pairing, the rest follows."""
+    text = CORPUS / "ncnn/Tencent__ncnn__examples__squeezenet_v1.1.param"
+    binary = CORPUS / "ncnn/Tencent__ncnn__examples__squeezenet_v1.1.param.bin"
+    if not binary.exists():
+        pytest.skip("corpus not found")
+    d = diff_models(modelfile.load(text), modelfile.load(binary))
+    assert d.matched == d.nodes_a == d.nodes_b == 75 and not d.added and not d.removed
+    assert ("binary", False, True) in [(h.what, h.before, h.after) for h in d.header]
+    assert all(c.b.name == f"layer{i}" for i, c in enumerate(d.changed))
+    # the two files differ in the Input's w/h/c order: the only attribute change besides float spellings
+    attrs = {(c.b.op_type, x.what) for c in d.changed for x in c.changes if x.what.startswith("attr")}
+    assert ("Input", "attr 0") in attrs and all(t in ("Input", "ReLU") for t, _ in attrs)
 
 
 # -- the command line -----------------------------------------------------------------------------------

@@ -2,7 +2,8 @@
 
 Nodes are paired in rounds, each one linear in the graph size:
 
-1. by name (the k-th node called ``x`` in A with the k-th in B);
+1. by name (the k-th node called ``x`` in A with the k-th in B); when no name is shared at all,
+   the model inputs in order;
 2. backwards: when two nodes are paired, the unpaired producers feeding the
    same input port are paired too if they have the same type (renamed inputs,
    renamed Consts);
@@ -365,10 +366,22 @@ class _Matcher:
                     self.pair(a, b, "structure")
                     break
 
+    def inputs_in_order(self) -> None:
+        """No name in common at all (a binary .param, a re-export that renamed everything): pair the
+        model inputs in order, as seeds for the structural rounds, when both have as many of them."""
+        kinds = ("Input", "Parameter")
+        xs = [n for n in self.ga.nodes if n.op_type in kinds and not n._inputs]
+        ys = [n for n in self.gb.nodes if n.op_type in kinds and not n._inputs]
+        if len(xs) == len(ys) and all(x.op_type == y.op_type for x, y in zip(xs, ys)):
+            for x, y in zip(xs, ys):
+                self.pair(x, y, "structure")
+
     def run(self) -> None:
         self.by_name()
         if len(self.a2b) in (len(self.ga.nodes), len(self.gb.nodes)):
             return  # one side is fully paired: nothing left to find
+        if not self.a2b:
+            self.inputs_in_order()
         self.backward()
         self.forward_exact()
         self.backward()
@@ -451,6 +464,7 @@ def _diff_models(a: Model, b: Model, weights: bool) -> Diff:
             wa = wb = None
 
     renamed_seen: set[int] = set()
+    weight_errors = 0
     changed_pairs: list[tuple[Node, Node, list[Change], WeightCompare | None]] = []
     for na in ga.nodes:
         nb = a2b.get(id(na))
@@ -467,12 +481,17 @@ def _diff_models(a: Model, b: Model, weights: bool) -> Diff:
             try:
                 wc = compare_weights(wa.get(na), wb.get(nb))
             except ModelfileError as e:
-                d.notes.append(f"weights of {nb.name!r} not compared: {e.diagnostic.message}")
+                # one note, not one per layer: after a layer of unknown layout every later one fails
+                if not weight_errors:
+                    d.notes.append(f"weights of {nb.name!r} not compared: {e.diagnostic.message}")
+                weight_errors += 1
             if wc is not None:
                 d.weights_compared += 1
         if ch or (wc is not None and wc.status != "same"):
             changed_pairs.append((na, nb, ch, wc if wc is not None and wc.status != "same" else None))
             d.changed_nodes.append(nb)
+    if weight_errors > 1:
+        d.notes.append(f"weights of {weight_errors - 1} more node(s) not compared for the same reason")
     d.added_nodes = [nb for nb in gb.nodes if id(nb) not in b_paired]
     where = positions([*d.removed_nodes, *d.added_nodes, *(x for p in changed_pairs for x in p[:2])])
 

@@ -246,6 +246,18 @@ def _body_sig(node: Node, fmt: str) -> Any:
 # matching
 # ---------------------------------------------------------------------------------------------
 
+def _producers_first(g: Graph) -> list[Node]:
+    """The node list when it already is in topological order (files usually are), else a topological sort."""
+    seen: set[int] = set()
+    nodes = list(g.nodes)
+    for n in nodes:
+        for v in n._inputs:
+            if v is not None and v._producer is not None and id(v._producer) not in seen:
+                return g.topological_order()
+        seen.add(id(n))
+    return nodes
+
+
 class _Matcher:
     def __init__(self, ga: Graph, gb: Graph, fmt: str) -> None:
         self.ga, self.gb, self.fmt = ga, gb, fmt
@@ -254,6 +266,7 @@ class _Matcher:
         self.how: dict[int, str] = {}
         self._order_a: list[Node] | None = None
         self._keys: dict[int, tuple[Any, ...]] = {}
+        self._paired_at_backward = -1
 
     def akey(self, n: Node) -> tuple[Any, ...]:
         """The node's attribute key, computed once per node."""
@@ -266,7 +279,7 @@ class _Matcher:
     def order_a(self) -> list[Node]:
         """A's nodes producers-first (only computed when something is left to pair by structure)."""
         if self._order_a is None:
-            self._order_a = self.ga.topological_order()
+            self._order_a = _producers_first(self.ga)
         return self._order_a
 
     def pair(self, a: Node, b: Node, how: str) -> None:
@@ -289,6 +302,8 @@ class _Matcher:
 
     def backward(self) -> None:
         """Producers feeding the same port of two paired nodes pair up (same type and output index)."""
+        if len(self.a2b) == self._paired_at_backward:
+            return  # nothing paired since the last round
         a2b, b2a = self.a2b, self.b2a
         for a in reversed(self.order_a):
             b = a2b.get(id(a))
@@ -302,6 +317,7 @@ class _Matcher:
                     continue
                 if pa.op_type == pb.op_type and va._index == vb._index and len(pa._outputs) == len(pb._outputs):
                     self.pair(pa, pb, "structure")
+        self._paired_at_backward = len(a2b)
 
     def _in_desc(self, v: Value | None, b_side: bool) -> Any:
         """How a key describes one input: the (partner) producer and port, or for an unpaired source
@@ -449,10 +465,12 @@ def _diff_models(a: Model, b: Model, weights: bool) -> Diff:
         for va, vb in zip(na._outputs, nb._outputs):
             v_a2b[id(va)] = vb
     # values nothing produces (ncnn bottoms fed from outside) pair by name
-    ext_b = {v.name: v for v in gb.values() if v._producer is None}
-    for v in ga.values():
-        if v._producer is None and v.name in ext_b:
-            v_a2b[id(v)] = ext_b[v.name]
+    ext_b = {v.name: v for n in gb.nodes for v in n._inputs if v is not None and v._producer is None}
+    if ext_b:
+        for n in ga.nodes:
+            for v in n._inputs:
+                if v is not None and v._producer is None and v.name in ext_b:
+                    v_a2b[id(v)] = ext_b[v.name]
 
     wa = wb = None
     if weights:

@@ -128,6 +128,17 @@ def test_reshape_ir_lists_the_input_and_the_cleared_ports(tmp_path: Path) -> Non
     _only(d, changed=1 + n_cleared, inputs_changed=1, outputs_changed=1)
 
 
+def test_reshape_ncnn_input(tmp_path: Path) -> None:
+    report, d = _edit(BLOCK, tmp_path, lambda m: reshape(m, parse_input("in0[1,12,32]")))
+    (c0,) = report.changes
+    assert (c0.kind, c0.target) == ("set-input-shape", "in0")
+    assert [(io.kind, io.name, io.before, io.after) for io in d.inputs] == [("shape", "in0", "?", "[12,32]")]
+    (c,) = d.changed
+    assert c.b.name == "in0" and [(x.what, x.before, x.after) for x in c.changes] == [
+        ("attr 0", None, "32"), ("attr 1", None, "12")]
+    _only(d, changed=1, inputs_changed=1)
+
+
 def test_freeze_ir_input(tmp_path: Path) -> None:
     src = FIXTURES / "openvino/stateful/accumulator.xml"
     report, d = _edit(src, tmp_path, lambda m: freeze(m, parse_input("x->[1,2,3,4]")))

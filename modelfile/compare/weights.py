@@ -96,7 +96,7 @@ class _Source:
                 raw = w.array()[off:off + size]
         if raw is None:
             raw = const_bytes(node)  # new data, or the error that says what is wrong
-        shape = str(a.get("shape", ""))
+        shape = "".join(str(a.get("shape", "")).split())  # "24, 16" and "24,16" are the same shape
         return NodeWeights(raw, (shape,), (str(a.get("element_type", "")),),  # type: ignore[arg-type]
                            lambda: [const_array(node)], lambda: tuple(const_info(node).shape))
 
@@ -142,7 +142,5 @@ def compare_weights(a: NodeWeights | None, b: NodeWeights | None) -> WeightCompa
         d = float(np.max(np.abs(xa.astype(np.float64) - xb.astype(np.float64))))
         if worst is not None:
             worst = max(worst, d) if not np.isnan(d) else float("nan")
-    if worst == 0.0:
-        # same values, different storage (fp32 <-> fp16 flag, element type): still a change in the file
-        return WeightCompare("changed", 0.0, da, db)
+    # 0.0: same values in another storage (fp32 <-> fp16 flag, element type), still a change of the file
     return WeightCompare("changed", worst, da, db)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import ModelfileError
-from ..graph import Graph, Node, Value
+from ..graph import Node, Value
 from ..model import Model
 from ..passes.region import find_centre, neighbourhood, node_neighbours as _neighbours
 

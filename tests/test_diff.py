@@ -214,6 +214,23 @@ def test_cut_state_ir(tmp_path: Path) -> None:
     assert [(h.what, h.before, h.after) for h in d.header] == [("layers", 33, 32)]
 
 
+def test_changes_inside_loop_and_tensoriterator_bodies(tmp_path: Path) -> None:
+    src = FIXTURES / "openvino/loop/model.xml"
+
+    def edit(m):  # type: ignore[no-untyped-def]
+        from modelfile.passes.report import Report
+
+        m.find_node("refine/Loop").subgraphs["body"].find_node("loop/k1f").attrs["destination_type"] = "f16"
+        m.find_node("rnn/TensorIterator").subgraphs["body"].find_node("ti/h_t").name = "ti/tanh"
+        return Report("edit")
+
+    _r, d = _edit(src, tmp_path, edit)
+    got = {c.b.name: [(x.what, x.before, x.after) for x in c.changes] for c in d.changed}
+    assert got == {"refine/Loop": [("body: loop/k1f: attr destination_type", "f32", "f16")],
+                   "rnn/TensorIterator": [("body: ti/tanh: name", "ti/h_t", "ti/tanh")]}
+    _only(d, changed=2)
+
+
 # -- weights -------------------------------------------------------------------------------------------
 
 def test_ir_weight_change_reports_max_abs_diff(tmp_path: Path) -> None:

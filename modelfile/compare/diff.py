@@ -560,12 +560,37 @@ def _compare_node(na: Node, nb: Node, fmt: str, v_a2b: dict[int, Value], same_at
             ch.append(Change(f"output {k} shape", _shape_text(va.shape), _shape_text(vb.shape)))
         if va.dtype != vb.dtype:
             ch.append(Change(f"output {k} type", va.dtype, vb.dtype))
-    sa, sb = _body_sig(na, fmt), _body_sig(nb, fmt)
-    if sa != sb:
-        def count(s: Any) -> str:
-            return ", ".join(f"{role}: {len(nodes)} ops" for role, nodes in s) if s else "none"
-        ch.append(Change("bodies", count(sa), count(sb)))
+    if (na._subgraphs or nb._subgraphs) and _body_sig(na, fmt) != _body_sig(nb, fmt):
+        ch.extend(_body_changes(na, nb, fmt))
     return ch
+
+
+def _body_changes(na: Node, nb: Node, fmt: str) -> list[Change]:
+    """What differs in the bodies of two paired control-flow ops, as changes named ``role: node: what``."""
+    out: list[Change] = []
+    sa, sb = na._subgraphs or {}, nb._subgraphs or {}
+    for role in dict.fromkeys([*sa, *sb]):
+        ga, gb = sa.get(role), sb.get(role)
+        if ga is None or gb is None:
+            out.append(Change(role, f"{len(ga.nodes)} ops" if ga else None, f"{len(gb.nodes)} ops" if gb else None))
+            continue
+        m = _match(ga, gb, fmt)
+        vmap: dict[int, Value] = {}
+        for a in ga.nodes:
+            b = m.a2b.get(id(a))
+            if b is not None:
+                for va, vb in zip(a._outputs, b._outputs):
+                    vmap[id(va)] = vb
+        for a in ga.nodes:
+            b = m.a2b.get(id(a))
+            if b is None:
+                out.append(Change(f"{role}: removed", f"{a.op_type} {a.name}", None))
+                continue
+            for x in _compare_node(a, b, fmt, vmap, a.attrs == b.attrs or m.akey(a) == m.akey(b)):
+                out.append(Change(f"{role}: {b.name}: {x.what}", x.before, x.after))
+        paired = {id(b) for b in m.a2b.values()}
+        out += [Change(f"{role}: added", None, f"{b.op_type} {b.name}") for b in gb.nodes if id(b) not in paired]
+    return out
 
 
 def _io_changes(a: Model, b: Model, xs: list[Value], ys: list[Value], v_a2b: dict[int, Value], *,

@@ -130,8 +130,8 @@ def test_html_page_embeds_the_svg(tmp_path: Path) -> None:
 def test_around_depth_is_a_neighbourhood_with_stubs(tmp_path: Path) -> None:
     m = modelfile.load(JOINT)
     centre = find_centre(m.graph, "aten::relu/Relu")
-    assert [n.name for n in neighbourhood(m.graph, centre, 0, m.format)] == ["aten::relu/Relu"]
-    near = neighbourhood(m.graph, centre, 1, m.format)
+    assert [n.name for n in neighbourhood(m.graph, centre, 0)] == ["aten::relu/Relu"]
+    near = neighbourhood(m.graph, centre, 1)
     # the Add feeding it, the MatMul it feeds, and that MatMul's weight Const (Consts come with their consumer)
     assert [n.op_type for n in near] == ["Add", "ReLU", "Const", "MatMul"]
     nodes, edges = parse_dot(build_picture(m, near).to_dot())

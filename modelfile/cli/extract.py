@@ -1,20 +1,22 @@
 """``modelfile extract``: a standalone model of a neighbourhood, or of the part between named tensors."""
 
-from __future__ import annotations
-
+# no ``from __future__ import annotations`` here: edit_command rebuilds the signature from
+# inspect.signature(fn), and string annotations lose their typer.Option metadata on the way
+# (--from would become --from-)
 from typing import Annotated, Optional
 
 import typer
 
 from ..errors import ModelfileError
 from . import app
-from .common import handle_errors, run_edit
+from .common import EditOptions, edit_command, handle_errors, run_edit
 from .edit import _inputs, _outputs
-from .options import DryRunOpt, JsonOpt, ModelArg, OutputOpt
+from .options import ModelArg
 
 
 @app.command()
 @handle_errors
+@edit_command
 def extract(
     model: ModelArg,
     around: Annotated[Optional[str], typer.Option("--around", help="Keep the nodes near this node "
@@ -23,9 +25,7 @@ def extract(
     from_: Annotated[Optional[str], typer.Option("--from", help='Tensors that become the inputs, mo syntax: '
                                                  '"a,b" or "a[1 3 224 224]".')] = None,
     to: Annotated[Optional[str], typer.Option("--to", help="Tensors that become the outputs: \"c,d\".")] = None,
-    out: OutputOpt = None,
-    dry_run: DryRunOpt = False,
-    as_json: JsonOpt = False,
+    opts: EditOptions = EditOptions(),
 ) -> None:
     """Write a standalone model of part of a graph: boundary tensors become inputs and outputs, weights come along.
 
@@ -48,6 +48,8 @@ def extract(
             return extract_between(m, ins, outs, source_input=from_, source_output=to)
     else:
         raise ModelfileError("say what to extract: --around NODE [--depth N], or --from T1,T2 --to T3")
-    if out is None and not dry_run:
+    if opts.in_place:
+        raise ModelfileError("extract writes a new model: give -o OUT, not --in-place")
+    if opts.out is None and not opts.dry_run:
         raise ModelfileError("say where to write: -o OUT (or --dry-run to only report)")
-    run_edit(model, fn, output=out, in_place=False, dry_run=dry_run, diff=False, as_json=as_json)
+    run_edit(model, fn, opts=opts)

@@ -9,7 +9,8 @@ from typing import Annotated, Optional
 import typer
 
 from ..errors import ModelfileError
-from ..model import atomic_write, load
+from ..fileio import atomic_write
+from ..model import load
 from . import app
 from .common import handle_errors, out
 from .options import ModelArg
@@ -47,7 +48,7 @@ def graph(
     title = model.name
     if around is not None:
         centre = find_centre(m.graph, around)
-        nodes = neighbourhood(m.graph, centre, depth, m.format)
+        nodes = neighbourhood(m.graph, centre, depth)
         title = f"{model.name}: {depth} around {centre.name}"
     d = None
     if diff is not None:

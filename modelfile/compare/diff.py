@@ -31,7 +31,7 @@ from ..graph import Graph, Node, Value
 from ..model import Model
 from .weights import WeightCompare, compare_weights, weights_of
 
-__all__ = ["Change", "Diff", "IOChange", "NodeChange", "NodeRef", "TensorRename", "diff_models", "match_nodes",
+__all__ = ["Change", "Diff", "attr_items", "IOChange", "NodeChange", "NodeRef", "TensorRename", "diff_models", "match_nodes",
            "positions"]
 
 #: IR ``Const`` attributes that say where the data is in the ``.bin``: compared as weights instead.
@@ -147,23 +147,34 @@ class Diff:
 # format details the diff needs (kept here so that the formats stay unaware of comparing)
 # ---------------------------------------------------------------------------------------------
 
-def _attr_items(node: Node, fmt: str) -> list[tuple[str, str]]:
-    """``(key, value text)`` of a node's attributes, in file order, layout-only ones left out."""
-    if fmt == "ncnn":
-        out = []
-        for k, p in node.attrs.items():
-            try:
-                out.append((str(k), p.render_value()))
-            except (ValueError, TypeError):
-                out.append((str(k), str(p.text)))
-        return out
+def attr_items(node: Node) -> list[tuple[str, str]]:
+    """``(key, value text)`` of a node's attributes, in file order.
+
+    Values are spelled as in the file (ncnn params keep their text; IR ``<data>`` values are strings).
+    Where a ``Const``'s data lies in the weights file (``offset``/``size``) is left out: the data
+    themselves are compared as weights.
+    """
     skip = _LAYOUT_ATTRS if node.op_type == "Const" else frozenset()
-    return [(str(k), str(v)) for k, v in node.attrs.items() if k not in skip]
+    out = []
+    for k, v in node.attrs.items():
+        if k in skip:
+            continue
+        render = getattr(v, "render_value", None)
+        if render is not None:
+            try:
+                text = render()
+            except (ValueError, TypeError):
+                text = str(getattr(v, "text", v))
+        else:
+            text = str(v)
+        out.append((str(k), text))
+    return out
 
 
 def _attr_key(node: Node, fmt: str) -> tuple[Any, ...]:
-    items = _attr_items(node, fmt)
-    return tuple(items) if fmt == "ncnn" else tuple(sorted(items))
+    # attribute order carries no meaning to the runtimes (ncnn reads params by id)
+    items = attr_items(node)
+    return tuple(sorted(items))
 
 
 def positions(nodes: list[Node]) -> dict[int, str]:
@@ -215,19 +226,11 @@ def _names(v: Value) -> list[str]:
 
 
 def _io_shape(model: Model, v: Value) -> Any:
-    if model.format == "ncnn":
-        from ..formats.ncnn.edit import value_shape
-
-        return value_shape(v)
-    return list(v.shape) if v.shape is not None else None
+    return model.ops.value_shape(v)
 
 
 def _io_dtype(model: Model, v: Value) -> str | None:
-    if model.format == "ncnn":
-        return None  # ncnn blobs carry no element type
-    from ..formats.openvino.edit import value_dtype
-
-    return value_dtype(v)
+    return model.ops.value_dtype(v)
 
 
 def _body_sig(node: Node, fmt: str) -> Any:
@@ -534,7 +537,7 @@ def _compare_node(na: Node, nb: Node, fmt: str, v_a2b: dict[int, Value], same_at
         ch.append(Change("version", na.version, nb.version))
     if na.name != nb.name:
         ch.append(Change("name", na.name, nb.name))
-    ia, ib = (dict(_attr_items(na, fmt)), dict(_attr_items(nb, fmt))) if not same_attrs else ({}, {})
+    ia, ib = (dict(attr_items(na)), dict(attr_items(nb))) if not same_attrs else ({}, {})
     if ia != ib:
         for k in dict.fromkeys([*ia, *ib]):
             if ia.get(k) != ib.get(k):

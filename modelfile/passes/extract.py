@@ -17,15 +17,11 @@ from ..errors import ModelfileError
 from ..graph import Node, Value, fresh_name
 from ..model import Model
 from ..mo_input import InputSpec, OutputSpec
-from .cut import cut, format_ops
+from .cut import cut
 from .region import find_centre, neighbourhood
 from .report import Report
 
 __all__ = ["extract_around", "extract_between"]
-
-#: sinks of an IR: kept only when inside the region
-_SINKS = frozenset({"Result", "Assign"})
-
 
 def _label(v: Value) -> str:
     if v.name:
@@ -40,70 +36,62 @@ def extract_around(model: Model, centre_name: str, depth: int) -> Report:
     """Keep only the neighbourhood of ``centre_name`` (a node, or a tensor's producer) as a model."""
     report = Report("extract")
     g = model.graph
-    ops = format_ops(model)
-    ops.prepare(model)
+    ops = model.ops
+    ops.prepare()
     n_before = len(g.nodes)
     centre = find_centre(g, centre_name)
-    region = neighbourhood(g, centre, depth, model.format)
-    keep = {id(n) for n in region}
+    region = neighbourhood(g, centre, depth)
+    keep = set(region)
     # a declared input at the edge comes along whole: it keeps its own name and shape
     for n in region:
         for v in n.inputs:
             p = v.producer if v is not None else None
-            if p is not None and id(p) not in keep and ops.is_input(p):
-                keep.add(id(p))
-    region = [n for n in g.nodes if id(n) in keep]
+            if p is not None and p not in keep and ops.is_input(p):
+                keep.add(p)
+    region = [n for n in g.nodes if n in keep]
 
     # tensors read from outside, in the order the region first reads them
-    boundary_in: dict[int, Value] = {}
+    boundary_in: dict[Value, None] = {}
     for n in region:
         for v in n.inputs:
-            if v is not None and (v.producer is None or id(v.producer) not in keep):
-                boundary_in.setdefault(id(v), v)
-    # tensors something outside read, and model outputs, in file order
-    graph_outputs = {id(v) for v in model.outputs}
+            if v is not None and (v.producer is None or v.producer not in keep):
+                boundary_in.setdefault(v, None)
+    # tensors something outside read, and model outputs (an IR Result inside the region keeps its
+    # value an output), in file order
+    graph_outputs = set(g.outputs)
     boundary_out: list[Value] = []
     for n in region:
-        if (n.op_type in _SINKS and model.format == "openvino") or not n.inputs:
-            continue  # sinks stay sinks; inputs and weights read outside are no outputs
+        if not n.inputs:
+            continue  # inputs and weights that something outside also reads are no outputs
         for v in n.outputs:
-            if id(v) in graph_outputs or any(id(u) not in keep for u in v.consumers()):
+            if v in graph_outputs or any(u not in keep for u in v.consumers()):
                 boundary_out.append(v)
-    if model.format == "openvino":
-        # Results inside the region stay outputs
-        kept_results = [n.inputs[0] for n in region if n.op_type == "Result" and n.inputs and n.inputs[0] is not None]
-        seen = {id(v) for v in boundary_out}
-        boundary_out += [v for v in kept_results if id(v) not in seen]
-    if not boundary_out and not any(n.op_type in _SINKS for n in region):
+    if not boundary_out and not any(ops.always_keep(n) for n in region):
         raise ModelfileError(f"the region around {centre.name!r} has no outputs")
 
-    for v in boundary_in.values():
-        users = [(u.node, u.index) for u in v.uses if id(u.node) in keep]
+    for v in boundary_in:
+        users = [(u.node, u.index) for u in v.uses if u.node in keep]
         name = _label(v)
         shape = ops.value_shape(v)
         dtype = ops.value_dtype(v)
+        producer = v.producer
         # the new input takes over the tensor's name; the old tensor is removed with its producer
         v.name = fresh_name(f"{name}_outside", g.tensor_names(exclude=v))
         v.names = []
-        new = ops.new_input(model, name, shape=shape, dtype=dtype, like=v)
-        keep.add(id(new.producer))
+        new = ops.new_input(name, shape=shape, dtype=dtype, like=v)
+        assert new.producer is not None
+        keep.add(new.producer)
         for node, idx in users:
             node.set_input(idx, new)
         report.add("new-input", name, after=_shape_text(ops.value_shape(new)),
-                   detail=f"was produced by {v.producer.op_type} {v.producer.name}" if v.producer else "")
+                   detail=f"was produced by {producer.op_type} {producer.name}" if producer else "")
 
-    if model.format == "openvino":
-        report.extend_changes(ops.set_outputs(model, boundary_out))
-        for n in g.nodes:
-            if n.op_type == "Result":
-                keep.add(id(n))  # the Results set_outputs kept or made
-    else:
-        for v in boundary_out:
-            report.add("output", _label(v))
-    outside = [n for n in g.nodes if id(n) not in keep]
-    _remove(model, outside)
-    report.add("remove-layers", f"{len(outside)} of {n_before}",
-               detail=f"kept {len(region)} within {depth} of {centre.name}")
+    # sinks outside the region (IR Results, Assigns) go; set_outputs makes the outputs it needs
+    outside = [n for n in g.nodes if n not in keep]
+    ops.remove_nodes(outside)
+    report.changes.extend(ops.set_outputs(list(dict.fromkeys(boundary_out))))
+    report.add("remove-layers", f"{len(outside)} of {n_before}", detail=f"kept {len(region)} within {depth} of "
+                                                                          f"{centre.name}")
     return report
 
 
@@ -117,31 +105,6 @@ def extract_between(model: Model, inputs: list[InputSpec], outputs: list[OutputS
     return r
 
 
-def _remove(model: Model, nodes: list[Node]) -> None:
-    """Remove ``nodes`` (and their input connections) from the model's graph.
-
-    One format ``remove_node`` call per node is what an O(1)-removal node container wants; on a
-    plain list each call rebuilds the list, which made extracting from a 20,000-op IR take 30 s, so
-    many nodes are dropped from a list in one pass instead.
-    """
-    g = model.graph
-    if len(nodes) < 64 or not isinstance(g.nodes, list):
-        ops = format_ops(model)
-        for n in reversed(nodes):
-            ops.remove_node(model, n)
-        return
-    dead = {id(n) for n in nodes}
-    dead_values = set()
-    for n in nodes:
-        n.clear_inputs()
-        n.graph = None
-        dead_values.update(id(v) for v in n.outputs)
-    g.nodes[:] = [n for n in g.nodes if id(n) not in dead]
-    g.inputs[:] = [v for v in g.inputs if id(v) not in dead_values]
-    if g.outputs:
-        g.outputs[:] = [v for v in g.outputs if id(v) not in dead_values]
-
-
 def _shape_text(shape: list[int | None] | None) -> str:
     if shape is None:
         return ""
@@ -150,4 +113,4 @@ def _shape_text(shape: list[int | None] | None) -> str:
 
 def region_nodes(model: Model, centre_name: str, depth: int) -> list[Node]:
     """The nodes :func:`extract_around` keeps before boundary inputs are added (for previews)."""
-    return neighbourhood(model.graph, find_centre(model.graph, centre_name), depth, model.format)
+    return neighbourhood(model.graph, find_centre(model.graph, centre_name), depth)

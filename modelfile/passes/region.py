@@ -14,9 +14,10 @@ from ..graph import Graph, Node
 __all__ = ["find_centre", "is_const", "neighbourhood", "node_neighbours"]
 
 
-def is_const(node: Node, fmt: str) -> bool:
-    """IR Consts: weights that travel with their consumer rather than count as a node of their own."""
-    return fmt == "openvino" and node.op_type == "Const"
+def is_const(node: Node) -> bool:
+    """Constants as a node of their own (IR ``Const``): weights that travel with their consumer rather
+    than count as a step of a neighbourhood (ncnn layers hold their weights themselves)."""
+    return node.op_type == "Const" and not node.inputs
 
 
 def find_centre(graph: Graph, name: str) -> Node:
@@ -45,7 +46,7 @@ def node_neighbours(node: Node) -> list[Node]:
     return out
 
 
-def neighbourhood(graph: Graph, centre: Node, depth: int, fmt: str = "") -> list[Node]:
+def neighbourhood(graph: Graph, centre: Node, depth: int) -> list[Node]:
     """Nodes within ``depth`` data edges of ``centre`` (either direction), in file order.
 
     IR Consts do not count as a hop: the Consts feeding a node of the neighbourhood belong to it.
@@ -60,7 +61,7 @@ def neighbourhood(graph: Graph, centre: Node, depth: int, fmt: str = "") -> list
         if d == depth:
             continue
         for m in node_neighbours(n):
-            if id(m) not in dist and not is_const(m, fmt):
+            if id(m) not in dist and not is_const(m):
                 dist[id(m)] = d + 1
                 queue.append(m)
     keep = set(dist)
@@ -68,6 +69,6 @@ def neighbourhood(graph: Graph, centre: Node, depth: int, fmt: str = "") -> list
         if id(n) in keep:
             for v in n.inputs:
                 p = v.producer if v is not None else None
-                if p is not None and is_const(p, fmt):
+                if p is not None and is_const(p):
                     keep.add(id(p))
     return [n for n in graph.nodes if id(n) in keep]

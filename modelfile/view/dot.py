@@ -20,20 +20,15 @@ from typing import Any
 from ..errors import ModelfileError
 from ..graph import Node, Value
 from ..model import Model
-from ..passes.region import find_centre, neighbourhood, node_neighbours as _neighbours
+from ..passes.region import find_centre, is_const, neighbourhood, node_neighbours as _neighbours
 
 __all__ = ["Picture", "build_picture", "dot_available", "find_centre", "neighbourhood", "render_svg",
            "to_html"]
 
-_CONST_TYPES = frozenset({"Const"})
 _FILL = {"input": "#dbeafe", "output": "#e5e7eb", "added": "#bbf7d0", "changed": "#fed7aa", "removed": "#fecaca",
          "plain": "#ffffff"}
 _MAX_ATTRS = 4
 _MAX_TEXT = 28
-
-
-def _is_const(node: Node, fmt: str) -> bool:
-    return fmt == "openvino" and node.op_type in _CONST_TYPES
 
 
 # ---------------------------------------------------------------------------------------------
@@ -101,13 +96,11 @@ def _short_name(s: str, n: int = 40) -> str:
     return s[:head] + "…" + s[len(s) - (n - 1 - head):]
 
 
-def _shape(v: Value, fmt: str) -> str:
+def _shape(v: Value, ops: Any) -> str:
     shape = v.shape
-    if shape is None and fmt == "ncnn" and v.producer is not None and v.producer.op_type in ("Input", "MemoryData"):
-        from ..formats.ncnn.edit import value_shape
-
-        s = value_shape(v)
-        return "[" + ",".join(str(d) for d in s) + "]" if s else ""
+    if shape is None and ops is not None and v.producer is not None and ops.is_input(v.producer):
+        s = ops.value_shape(v)  # ncnn values carry no shapes; its Input layers declare them
+        return "[" + ",".join("?" if d is None else str(d) for d in s) + "]" if s else ""
     if shape is None:
         return ""
     parts = []
@@ -116,18 +109,11 @@ def _shape(v: Value, fmt: str) -> str:
     return "[" + ",".join(parts) + "]"
 
 
-def _attr_text(node: Node, fmt: str) -> list[str]:
+def _attr_text(node: Node) -> list[str]:
+    from ..compare.diff import attr_items
+
     items: list[str] = []
-    for k, v in node.attrs.items():
-        if fmt == "ncnn":
-            try:
-                val = v.render_value()
-            except (ValueError, TypeError):
-                val = str(v.text)
-        else:
-            if node.op_type in _CONST_TYPES and k in ("offset", "size"):
-                continue
-            val = str(v)
+    for k, val in attr_items(node):
         items.append(f"{k}={_short(val, 18)}")
     lines = []
     # two attributes per line, at most _MAX_ATTRS shown
@@ -147,19 +133,18 @@ def _kind(node: Node) -> str:
     return "plain"
 
 
-def _label(node: Node, fmt: str, show_consts: bool) -> list[str]:
+def _label(node: Node, ops: Any, show_consts: bool) -> list[str]:
     lines = [node.op_type, _short_name(node.name)]
-    lines += _attr_text(node, fmt)
-    if not show_consts and fmt == "openvino":
-        consts = [v for v in node.inputs if v is not None and v.producer is not None
-                  and _is_const(v.producer, fmt)]
+    lines += _attr_text(node)
+    if not show_consts:
+        consts = [v for v in node.inputs if v is not None and v.producer is not None and is_const(v.producer)]
         for v in consts[:3]:
             p = v.producer
             assert p is not None
-            lines.append(f"const {p.attrs.get('element_type', '')}{_shape(v, fmt)}")
+            lines.append(f"const {p.attrs.get('element_type', '')}{_shape(v, ops)}")
         if len(consts) > 3:
             lines.append(f"+{len(consts) - 3} consts")
-    shapes = [_shape(v, fmt) for v in node.outputs]
+    shapes = [_shape(v, ops) for v in node.outputs]
     shapes = [s for s in shapes if s]
     if shapes:
         lines.append(_short(" ".join(shapes), 40))
@@ -181,11 +166,11 @@ def build_picture(model: Model, nodes: list[Node] | None = None, *, diff: Any = 
     """The picture of ``nodes`` (default: all) of ``model``; ``diff`` is a Diff of (other -> model) to colour."""
     from ..compare.diff import positions
 
-    fmt = model.format
+    ops = model.ops
     g = model.graph
     chosen = list(g.nodes) if nodes is None else nodes
     if not show_consts:
-        chosen = [n for n in chosen if not _is_const(n, fmt)]
+        chosen = [n for n in chosen if not is_const(n)]
     where = positions(chosen)
     pic = Picture(title or (model.path.name if model.path else "graph"))
     ids: dict[int, str] = {}
@@ -206,7 +191,7 @@ def build_picture(model: Model, nodes: list[Node] | None = None, *, diff: Any = 
             kind, extra = "added", ["added"]
         elif id(n) in changes:
             kind, extra = "changed", changes[id(n)]
-        pic.nodes.append(PNode(ids[id(n)], _label(n, fmt, show_consts), _tooltip(n, where.get(id(n), ""), extra),
+        pic.nodes.append(PNode(ids[id(n)], _label(n, ops, show_consts), _tooltip(n, where.get(id(n), ""), extra),
                                kind))
     # edges, and stubs for neighbours outside the picture
     stubs: dict[int, str] = {}
@@ -225,32 +210,32 @@ def build_picture(model: Model, nodes: list[Node] | None = None, *, diff: Any = 
             p = v.producer if v is not None else None
             if p is None:
                 continue
-            if not show_consts and _is_const(p, fmt):
+            if not show_consts and is_const(p):
                 continue
             src = ids.get(id(p)) or (stub(p) if partial else None)
             if src is not None:
-                pic.edges.append((src, ids[id(n)], _tensor_tip(v, fmt), False))
+                pic.edges.append((src, ids[id(n)], _tensor_tip(v, ops), False))
         if partial:
             for v in n.outputs:
                 for c in v.consumers():
-                    if id(c) not in ids and not (not show_consts and _is_const(c, fmt)):
-                        pic.edges.append((ids[id(n)], stub(c), _tensor_tip(v, fmt), False))
+                    if id(c) not in ids and not (not show_consts and is_const(c)):
+                        pic.edges.append((ids[id(n)], stub(c), _tensor_tip(v, ops), False))
     if diff is not None:
-        _ghosts(pic, diff, ids, fmt, show_consts, partial)
+        _ghosts(pic, diff, ids, ops, show_consts, partial)
     return pic
 
 
-def _tensor_tip(v: Value, fmt: str) -> str:
+def _tensor_tip(v: Value, ops: Any) -> str:
     name = v.name or (v.names[0] if v.names else "")
-    return f"{name} {_shape(v, fmt)}".strip()
+    return f"{name} {_shape(v, ops)}".strip()
 
 
-def _ghosts(pic: Picture, diff: Any, ids: dict[int, str], fmt: str, show_consts: bool, partial: bool) -> None:
+def _ghosts(pic: Picture, diff: Any, ids: dict[int, str], ops: Any, show_consts: bool, partial: bool) -> None:
     """Removed nodes (of the other model) as red dashed nodes wired to their neighbours' partners."""
     from ..compare.diff import positions
 
     pairs: dict[int, Node] = diff.pairs
-    removed = [n for n in diff.removed_nodes if show_consts or not _is_const(n, fmt)]
+    removed = [n for n in diff.removed_nodes if show_consts or not is_const(n)]
     rid = {id(n): f"r{i}" for i, n in enumerate(removed)}
 
     def near(n: Node) -> bool:
@@ -260,7 +245,7 @@ def _ghosts(pic: Picture, diff: Any, ids: dict[int, str], fmt: str, show_consts:
     drawn_ids = {id(n) for n in drawn}
     where = positions(drawn)
     for n in drawn:
-        pic.nodes.append(PNode(rid[id(n)], _label(n, fmt, show_consts),
+        pic.nodes.append(PNode(rid[id(n)], _label(n, ops, show_consts),
                                _tooltip(n, where.get(id(n), ""), ["removed"]), "removed"))
     for n in drawn:
         for v in n.inputs:
@@ -268,13 +253,13 @@ def _ghosts(pic: Picture, diff: Any, ids: dict[int, str], fmt: str, show_consts:
             if p is None:
                 continue
             if id(p) in drawn_ids:
-                pic.edges.append((rid[id(p)], rid[id(n)], _tensor_tip(v, fmt), True))
+                pic.edges.append((rid[id(p)], rid[id(n)], _tensor_tip(v, ops), True))
             elif id(p) in pairs and id(pairs[id(p)]) in ids:
-                pic.edges.append((ids[id(pairs[id(p)])], rid[id(n)], _tensor_tip(v, fmt), True))
+                pic.edges.append((ids[id(pairs[id(p)])], rid[id(n)], _tensor_tip(v, ops), True))
         for v in n.outputs:
             for c in v.consumers():
                 if id(c) in pairs and id(pairs[id(c)]) in ids:
-                    pic.edges.append((rid[id(n)], ids[id(pairs[id(c)])], _tensor_tip(v, fmt), True))
+                    pic.edges.append((rid[id(n)], ids[id(pairs[id(c)])], _tensor_tip(v, ops), True))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -309,3 +309,21 @@ def test_a_region_of_a_50000_layer_model(tmp_path: Path) -> None:
     got = run_ncnn(tmp_path / "sub.param", None, {"b24997": x}, ["b25002"])
     # op24998 NEG, op24999 ABS, op25000 NEG, op25001 ABS, op25002 NEG
     np.testing.assert_array_equal(got["b25002"], -np.abs(x))
+
+
+@pytest.mark.parametrize("src", ["openvino/stateful/model.xml", "openvino/stateful/accumulator.xml",
+                                 "openvino/loop/model.xml", "ncnn/decoder.ncnn.param"])
+def test_every_region_passes_the_save_gate(tmp_path: Path, src: str) -> None:
+    """Around every node at depths 1 and 2 the result is saved, which re-reads, lints (an Assign brings
+    its ReadValue: OpenVINO refuses a state write without its read) and loads it in the runtime."""
+    path = FIXTURES / src
+    names = [n.name for n in modelfile.load(path).nodes if n.op_type != "Const"]
+    for name in names:
+        for depth in (1, 2):
+            m = modelfile.load(path)
+            extract_around(m, name, depth)
+            saved = m.save(tmp_path / path.name)
+            assert all(c.status != "failed" for c in saved.checks), (name, depth)
+            assert m.find_node(name) is not None
+            kept = {n.op_type for n in m.nodes}
+            assert "Assign" not in kept or "ReadValue" in kept

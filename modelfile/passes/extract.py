@@ -18,7 +18,7 @@ from ..graph import Node, Value, fresh_name
 from ..model import Model
 from ..mo_input import InputSpec, OutputSpec
 from .cut import cut
-from .region import find_centre, neighbourhood
+from .region import find_centre, is_const, neighbourhood
 from .report import Report
 
 __all__ = ["extract_around", "extract_between"]
@@ -48,6 +48,15 @@ def extract_around(model: Model, centre_name: str, depth: int) -> Report:
             p = v.producer if v is not None else None
             if p is not None and p not in keep and ops.is_input(p):
                 keep.add(p)
+    # a state write without its read is refused by OpenVINO: an Assign brings its ReadValue along
+    read_vars = {n.attrs.get("variable_id") for n in keep if n.op_type == "ReadValue"}
+    missing = {n.attrs.get("variable_id") for n in keep if n.op_type == "Assign"} - read_vars
+    if missing:
+        for n in g.nodes:
+            if n.op_type == "ReadValue" and n.attrs.get("variable_id") in missing:
+                keep.add(n)
+                keep.update(v.producer for v in n.inputs if v is not None and v.producer is not None
+                            and is_const(v.producer))
     region = [n for n in g.nodes if n in keep]
 
     # tensors read from outside, in the order the region first reads them
@@ -61,13 +70,14 @@ def extract_around(model: Model, centre_name: str, depth: int) -> Report:
     graph_outputs = set(g.outputs)
     boundary_out: list[Value] = []
     for n in region:
-        if not n.inputs:
+        if not n.inputs and (ops.is_input(n) or is_const(n)):
             continue  # inputs and weights that something outside also reads are no outputs
         for v in n.outputs:
             if v in graph_outputs or any(u not in keep for u in v.consumers()):
                 boundary_out.append(v)
     if not boundary_out and not any(ops.always_keep(n) for n in region):
-        raise ModelfileError(f"the region around {centre.name!r} has no outputs")
+        raise ModelfileError(f"the region around {centre.name!r} has no outputs",
+                             hint="a larger --depth takes in what reads it")
 
     for v in boundary_in:
         users = [(u.node, u.index) for u in v.uses if u.node in keep]

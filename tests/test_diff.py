@@ -349,3 +349,28 @@ def test_cli_exit_codes_text_json_stat(tmp_path: Path) -> None:
     assert bad.returncode == 2 and "cannot compare" in bad.stderr and "Traceback" not in bad.stderr
     missing = _cli("diff", str(JOINT), str(tmp_path / "nope.xml"))
     assert missing.returncode == 2 and "no such file" in missing.stderr
+
+
+def _chain(n: int, layer: str, blob: str) -> str:
+    lines = ["7767517", f"{n + 1} {n + 1}", f"Input in0 0 1 {blob}0 0=16"]
+    lines += [f"ReLU {layer}{i} 1 1 {blob}{i - 1} {blob}{i}" for i in range(1, n + 1)]
+    return "\n".join(lines) + "\n"
+
+
+def test_diff_time_grows_linearly(tmp_path: Path) -> None:
+    """Every layer and blob renamed (the structural path): 4x the layers costs about 4x, not 16x."""
+    import time
+
+    cost = {}
+    for n in (5000, 20000):
+        (tmp_path / f"a{n}.param").write_text(_chain(n, "relu", "x"))
+        (tmp_path / f"b{n}.param").write_text(_chain(n, "layer", "t"))
+        a, b = modelfile.load(tmp_path / f"a{n}.param"), modelfile.load(tmp_path / f"b{n}.param")
+        best = float("inf")
+        for _ in range(2):
+            t = time.process_time()
+            d = diff_models(a, b)
+            best = min(best, time.process_time() - t)
+        assert d.matched == n + 1 and d.matched_by_structure == n and len(d.renamed_tensors) == n + 1
+        cost[n] = best
+    assert cost[20000] < 8 * cost[5000], cost

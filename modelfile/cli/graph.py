@@ -61,7 +61,7 @@ def graph(
         target = output.with_suffix(".dot")
         _write(target, dot_text)
         sys.stderr.write(f"Graphviz 'dot' not found: wrote {target} instead of {output} "
-                         f"(apt-get install graphviz; then: dot -T{kind if kind == 'svg' else 'svg'} {target})\n")
+                         f"(apt-get install graphviz, or: dot -Tsvg {target} -o {output.with_suffix('.svg')})\n")
         return
     if kind != "dot" and len(pic.nodes) > max_nodes:
         raise ModelfileError(f"{len(pic.nodes)} nodes are too many to lay out (--max-nodes {max_nodes})",

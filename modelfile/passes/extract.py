@@ -14,7 +14,7 @@ tensors become inputs and the ``--to`` tensors the outputs.
 from __future__ import annotations
 
 from ..errors import ModelfileError
-from ..graph import Node, Value, fresh_name
+from ..graph import Value, fresh_name
 from ..model import Model
 from ..mo_input import InputSpec, OutputSpec
 from .cut import cut
@@ -22,6 +22,7 @@ from .region import find_centre, is_const, neighbourhood
 from .report import Report
 
 __all__ = ["extract_around", "extract_between"]
+
 
 def _label(v: Value) -> str:
     if v.name:
@@ -120,7 +121,3 @@ def _shape_text(shape: list[int | None] | None) -> str:
         return ""
     return "[" + ",".join("?" if d is None else str(d) for d in shape) + "]"
 
-
-def region_nodes(model: Model, centre_name: str, depth: int) -> list[Node]:
-    """The nodes :func:`extract_around` keeps before boundary inputs are added (for previews)."""
-    return neighbourhood(model.graph, find_centre(model.graph, centre_name), depth)

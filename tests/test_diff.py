@@ -21,7 +21,8 @@ import modelfile
 from conftest import CORPUS, FIXTURES, ROOT, corpus_files
 from modelfile.compare.diff import Diff, diff_models
 from modelfile.mo_input import parse_input, parse_output
-from modelfile.passes.cut import cut, freeze
+from modelfile.passes.cut import cut
+from modelfile.passes.freeze import freeze
 from modelfile.passes.rename import rename
 from modelfile.passes.reshape import reshape
 from modelfile.passes.sherpa_meta import SherpaMeta, add_sherpa_meta

@@ -11,7 +11,7 @@ import typer
 from rich.markup import escape
 
 from ..compare.diff import Diff, NodeRef, diff_models
-from ..model import load
+from ..io import load
 from . import app
 from .common import handle_errors, out
 from .options import JsonOpt

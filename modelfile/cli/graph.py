@@ -10,7 +10,7 @@ import typer
 
 from ..errors import ModelfileError
 from ..fileio import atomic_write
-from ..model import load
+from ..io import load
 from . import app
 from .common import handle_errors, out
 from .options import ModelArg

@@ -627,30 +627,32 @@ def _io_changes(a: Model, b: Model, xs: list[Value], ys: list[Value], v_a2b: dic
 
 
 def _header(a: Model, b: Model) -> list[Change]:
+    """File-level differences: the counts a header declares (ncnn), the IR version and net name,
+    text or binary form. Each is read where the format keeps it; absent ones are skipped."""
     out: list[Change] = []
-    if a.format == "ncnn":
-        ca, cb = _ncnn_counts(a), _ncnn_counts(b)
-        for k in ca:
-            if ca[k] != cb[k]:
-                out.append(Change(k, ca[k], cb[k]))
-        if bool(a.meta.get("binary")) != bool(b.meta.get("binary")):
-            out.append(Change("binary", bool(a.meta.get("binary")), bool(b.meta.get("binary"))))
-        return out
-    from ..formats.openvino import document
-
-    da, db = document(a), document(b)
-    for label, fa, fb in (("IR version", getattr(da, "version", None), getattr(db, "version", None)),
-                          ("net name", getattr(da, "net_name", None), getattr(db, "net_name", None)),
-                          ("layers", len(a.graph.nodes), len(b.graph.nodes))):
+    for label, fa, fb in (("layer count", *_both(a, b, _declared, "declared_layers")),
+                          ("blob count", *_both(a, b, _declared, "declared_blobs")),
+                          ("IR version", *_both(a, b, _doc, "version")),
+                          ("net name", *_both(a, b, _doc, "net_name")),
+                          ("binary", *_both(a, b, _state, "binary"))):
         if fa != fb:
             out.append(Change(label, fa, fb))
+    if _declared(a, "declared_layers") is None and len(a.graph.nodes) != len(b.graph.nodes):
+        out.append(Change("layers", len(a.graph.nodes), len(b.graph.nodes)))
     return out
 
 
-def _ncnn_counts(m: Model) -> dict[str, Any]:
-    doc = m.graph.source
-    layers = getattr(doc, "declared_layers", None)
-    blobs = getattr(doc, "declared_blobs", None)
-    # what the writer would put in the header line: the counts of the graph
-    return {"layer count": layers if layers is not None else len(m.graph.nodes),
-            "blob count": blobs if blobs is not None else len(m.graph.values())}
+def _both(a: Model, b: Model, get: Any, key: str) -> tuple[Any, Any]:
+    return get(a, key), get(b, key)
+
+
+def _declared(m: Model, key: str) -> Any:
+    return getattr(m.graph.source, key, None)
+
+
+def _doc(m: Model, key: str) -> Any:
+    return getattr(getattr(m.state, "doc", None), key, None)
+
+
+def _state(m: Model, key: str) -> Any:
+    return getattr(m.state, key, None)

@@ -45,41 +45,48 @@ class WeightCompare:
 
 
 class _Source:
-    """Weights of one model; ``available`` is false (with ``why``) when its ``.bin`` cannot be read."""
+    """Weights of one model; ``available`` is false (with ``why``) when its ``.bin`` cannot be read.
+
+    Two kinds of weight storage, told apart by what the format offers rather than by its name:
+    a per-layer store (``handler.weights(model)``: ncnn layers own spans of the ``.bin``) or
+    constant nodes with ``offset``/``size`` into the weights file (IR ``Const``).
+    """
 
     def __init__(self, model: Model) -> None:
         self.model = model
         self.available = True
         self.why = ""
         self._store: Any = None
-        if model.format == "ncnn":
+        self._ir_weights: Any = None
+        layer_store = getattr(model.handler, "weights", None)
+        if callable(layer_store):
             try:
-                from ..formats.ncnn.weights import WeightStore
-
-                self._store = WeightStore.from_model(model, attach=False)
+                self._store = layer_store(model)
             except ModelfileError as e:
                 self.available, self.why = False, e.diagnostic.message
+                return
+            if self._store is None:
+                self.available, self.why = False, "weights file not found"
+            return
+        doc = getattr(model.state, "doc", None)
+        weights = getattr(doc, "weights", None)
+        if weights is None or not weights.exists:
+            self.available, self.why = False, "no .bin next to the model file"
         else:
-            from ..formats.openvino import document
-
-            doc = document(model)
-            if doc is None or not doc.weights.exists:
-                self.available, self.why = False, "no .bin next to the .xml"
-            else:
-                self._ir_weights = doc.weights
+            self._ir_weights = weights
 
     def get(self, node: Node) -> NodeWeights | None:
         """``None``: the node has no weights. Raises ModelfileError when they cannot be located."""
-        if self.model.format == "ncnn":
-            store = self._store
-            if store is None or store.spans_of(node) is None:
+        store = self._store
+        if store is not None:
+            if store.spans_of(node) is None:
                 return None
             blobs = store.blob_info(node)  # raises for layers after one of unknown layout
             raw = store.layer_bytes(node)
             shapes = tuple(b.shape or (b.count,) for b in blobs)
             return NodeWeights(raw, shapes, tuple(b.encoding for b in blobs), lambda: store.blobs_of(node),
                                lambda: shapes)
-        if node.op_type != "Const":
+        if node.op_type != "Const" or self._ir_weights is None:
             return None
         from ..formats.openvino import const_array, const_bytes, const_info
 

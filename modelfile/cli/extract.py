@@ -1,8 +1,7 @@
 """``modelfile extract``: a standalone model of a neighbourhood, or of the part between named tensors."""
 
-# no ``from __future__ import annotations`` here: edit_command rebuilds the signature from
-# inspect.signature(fn), and string annotations lose their typer.Option metadata on the way
-# (--from would become --from-)
+from __future__ import annotations
+
 from typing import Annotated, Optional
 
 import typer

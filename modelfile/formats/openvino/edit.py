@@ -6,14 +6,15 @@ from typing import Any
 
 import numpy as np
 
+from ...errors import ModelfileError
 from ...graph import Graph, Node, Value, fresh_name
 from . import new_const, new_parameter, new_result
 from .names import format_shape
 
 __all__ = [
     "always_keep", "finish", "freeze_input", "is_input", "keep_roots", "new_constant", "new_input",
-    "order_inputs", "prepare", "remove_node", "rename_tensor", "set_input", "set_outputs", "set_parameter",
-    "to_ir_shape", "value_dtype", "value_shape",
+    "order_inputs", "prepare", "remove_node", "rename_tensor", "rename_v10_io", "set_input", "set_outputs",
+    "set_parameter", "to_ir_shape", "value_dtype", "value_shape",
 ]
 
 _SINKS = ("Result", "Assign")
@@ -255,4 +256,45 @@ def rename_tensor(model: Any, value: Value, old: str, new: str) -> list[tuple]:
         if r.op_type == "Result" and r.name == old:
             r.name = new
             changes.append(("rename-layer", old, old, new))
+    return changes
+
+
+def rename_v10_io(model: Any, value: Value, old: str, new: str) -> list[tuple]:
+    """Rename a v10 input/output the way v10 names it: by layer name, not by port ``names``.
+
+    An input's name is its Parameter's layer name; an output's is its producing
+    layer's name (``layer.N`` for port N of a layer with several outputs, so
+    ``new`` must then end in ``.N``). Port tensor names equal to ``old`` follow.
+    """
+    from .ionames import legacy_output_name
+
+    g: Graph = model.graph
+    changes: list[tuple] = []
+    p = value.producer
+    if p is None:
+        raise ModelfileError(f"{old!r} has no producing layer to rename")
+    if p.op_type == "Parameter":
+        layer_new = new
+    else:
+        if len(p.outputs) > 1:
+            suffix = f".{value.index}"
+            if not new.endswith(suffix) or len(new) == len(suffix):
+                raise ModelfileError(
+                    f"{old!r} is output {value.index} of layer {p.name!r}, which has {len(p.outputs)} outputs: a v10 "
+                    f"IR names it <layer>{suffix}, so the new name must end in {suffix!r} (or save as v11)")
+            layer_new = new[: -len(suffix)]
+        else:
+            layer_new = new
+    others = [n for n in g.nodes if n.name == layer_new and n is not p]
+    if others and any(o.op_type == "Parameter" or any(v in g.outputs for v in o.outputs) for o in others):
+        raise ModelfileError(f"cannot rename {old!r} to {new!r}: layer {layer_new!r} already names an input/output")
+    before = legacy_output_name(value) if p.op_type != "Parameter" else p.name
+    changes.append(("rename-layer", old, p.name, layer_new,
+                    "a v10 IR names its inputs/outputs after layers (read_model reports the layer name)"))
+    p.name = layer_new
+    if old in value.names or before in value.names:
+        value.names = [new if n in (old, before) else n for n in value.names]
+        if value.name in (old, before):
+            value.name = new
+        changes.append(("rename-tensor", old, old, new))
     return changes

@@ -136,9 +136,11 @@ def rename(
 def cut_state(
     model: ModelArg,
     names: Annotated[Optional[list[str]], typer.Option(
-        "--name", help="variable_id=INPUT[:OUTPUT] to name the new input/output (default: the variable id, "
-                       "and <id>_out).")] = None,
+        "--name", help="variable_id=INPUT[:OUTPUT] to name the new input/output (default: as OpenVINO's "
+                       "StatefulToStateless: past_key_values.N.key/present.N.key; else the id and <id>_out).")] = None,
     variables: Annotated[Optional[list[str]], typer.Option("--variable", help="Only these variable ids.")] = None,
+    keep_beam_idx: Annotated[bool, typer.Option(
+        "--keep-beam-idx", help="Keep the beam_idx input and its Gathers (cut at the ReadValues).")] = False,
     opts: EditOptions = EditOptions(),
 ) -> None:
     """Turn ReadValue/Assign state into explicit inputs and outputs (OpenVINO IR).
@@ -154,7 +156,8 @@ def cut_state(
             raise ModelfileError(f"expected variable_id=INPUT[:OUTPUT], got {item!r}")
         i, _, o = rest.partition(":")
         mapping[var] = (i or None, o or None)
-    run_edit(model, lambda m: _cut_state(m, names=mapping, variables=variables), opts=opts)
+    run_edit(model, lambda m: _cut_state(m, names=mapping, variables=variables, keep_beam_idx=keep_beam_idx),
+             opts=opts)
 
 
 @app.command("make-state")

@@ -13,7 +13,7 @@ from .names import format_shape
 
 __all__ = [
     "always_keep", "finish", "freeze_input", "is_input", "keep_roots", "new_constant", "new_input",
-    "order_inputs", "prepare", "remove_node", "rename_tensor", "rename_v10_io", "set_input", "set_outputs",
+    "order_inputs", "prepare", "refresh_outputs", "remove_node", "rename_tensor", "rename_v10_io", "set_input", "set_outputs",
     "set_parameter", "to_ir_shape", "value_dtype", "value_shape",
 ]
 
@@ -227,8 +227,13 @@ def remove_nodes(model: Any, nodes: list[Node]) -> None:
     g: Graph = model.graph
     g.remove(nodes, safe=False)
     if any(n.op_type == "Result" for n in nodes):
-        g.outputs = [r.inputs[0] for r in g.nodes
-                     if r.op_type == "Result" and r.inputs and r.inputs[0] is not None]
+        refresh_outputs(model)
+
+
+def refresh_outputs(model: Any) -> None:
+    """``graph.outputs`` from the Result layers in file order (after Results were removed or re-pointed)."""
+    g: Graph = model.graph
+    g.outputs = [r.inputs[0] for r in g.nodes if r.op_type == "Result" and r.inputs and r.inputs[0] is not None]
 
 
 def finish(model: Any) -> list[tuple]:

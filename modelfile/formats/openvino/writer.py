@@ -684,7 +684,17 @@ def _layer_attrs(node: Node, lid: str, orig: dict[str, str] | None) -> dict[str,
         want.pop("version", None)
     if orig is None:  # a new layer: the serializer's order
         want = {k: want[k] for k in ("id", "name", "type", "version") if k in want}
-    if "output_names" in want and node.op_type == "Result":
+    narrowed = node._meta.get("output_names") if node._meta is not None and node.op_type == "Result" else None
+    if narrowed is not None:
+        # a transform narrowed this output's names (several Results on one tensor): only names the tensor has
+        v = node.inputs[0] if node.inputs else None
+        names = _port_names(v, _value_name0(v)) if v is not None else []
+        keep = [n for n in narrowed if n in names]
+        if keep:
+            want["output_names"] = format_names(keep)
+        else:
+            want.pop("output_names", None)
+    elif "output_names" in want and node.op_type == "Result":
         v = node.inputs[0] if node.inputs else None
         names = _port_names(v, _value_name0(v)) if v is not None else []
         old = parse_names(want["output_names"])

@@ -28,6 +28,7 @@ names are recorded in the model's ``rt_info`` (``modelfile/state``) so
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -234,10 +235,10 @@ def cut_state(model: Model, *, names: dict[str, tuple[str | None, str | None]] |
                    "its Gathers became the new inputs (as StatefulToStateless does)")
     removed = prune(model)
     _name_new_ports(model, new_params, new_outputs, report, v10, outputs_before)
-    rt = g.meta.setdefault("rt_info", {})
-    record: dict[str, Any] = rt.setdefault(RT_KEY[0], {}).setdefault(RT_KEY[1], {})
+    record = _load_record(g)
     for t in todo:
         record[t.var] = t.entry
+    _store_record(g, record)
     if removed:
         counts: dict[str, int] = {}
         for n in removed:
@@ -438,8 +439,7 @@ def make_state(model: Model, pairs: dict[str, str] | None = None) -> Report:
 
     report = Report("make-state")
     g = model.graph
-    rt = g.meta.setdefault("rt_info", {})
-    record: dict[str, Any] = (rt.get(RT_KEY[0]) or {}).get(RT_KEY[1]) or {}
+    record = _load_record(g)
     todo: list[tuple[str, str, str]] = []  # (variable_id, input, output)
     if pairs:
         by_pair = {(e.get("input"), e.get("output")): var for var, e in record.items() if isinstance(e, dict)}
@@ -525,11 +525,42 @@ def make_state(model: Model, pairs: dict[str, str] | None = None) -> Report:
         report.add("input-to-state", i, f"Parameter {p.name}", f"ReadValue {var}"
                    + (" (zero init restored)" if init is not None else ""))
         report.add("output-to-state", o, f"Result {o}", f"Assign {var}")
-    if RT_KEY[0] in rt and not rt[RT_KEY[0]].get(RT_KEY[1]):
+    _store_record(g, record)
+    return report
+
+
+#: the same record, as JSON in one flat key, for v10 files whose metadata is a legacy <meta_data> block
+LEGACY_KEY = "modelfile_state"
+
+
+def _load_record(g: Graph) -> dict[str, Any]:
+    rt = g.meta.get("rt_info") or {}
+    if isinstance(rt.get(LEGACY_KEY), str):
+        try:
+            rec = json.loads(rt[LEGACY_KEY])
+        except ValueError:
+            rec = None
+        if isinstance(rec, dict):
+            return rec
+    rec = (rt.get(RT_KEY[0]) or {}).get(RT_KEY[1]) if isinstance(rt.get(RT_KEY[0]), dict) else None
+    return dict(rec) if isinstance(rec, dict) else {}
+
+
+def _store_record(g: Graph, record: dict[str, Any]) -> None:
+    """Write the record back: rt_info/modelfile/state, or one JSON key when the file keeps <meta_data>."""
+    rt = g.meta.setdefault("rt_info", {})
+    if g.meta.get("ir_rt_legacy") or LEGACY_KEY in rt:
+        if record:
+            rt[LEGACY_KEY] = json.dumps(record, sort_keys=True, separators=(",", ":"))
+        else:
+            rt.pop(LEGACY_KEY, None)
+        return
+    if record:
+        rt.setdefault(RT_KEY[0], {})[RT_KEY[1]] = record
+    elif isinstance(rt.get(RT_KEY[0]), dict):
         rt[RT_KEY[0]].pop(RT_KEY[1], None)
         if not rt[RT_KEY[0]]:
             rt.pop(RT_KEY[0])
-    return report
 
 
 def _i64(g: Graph, name: str, values: list[int] | int, at: int) -> Value:

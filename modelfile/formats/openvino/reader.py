@@ -411,6 +411,8 @@ def _read(doc: IRDocument) -> Graph:
         gsrc.edges0 = None  # plain block: re-parsed from the text if ever needed
     _model_rt_info(doc, graph)
     graph.meta["ir_version"] = doc.version  # v10 and v11 name inputs/outputs differently (see ionames)
+    if doc.rt_from_legacy:
+        graph.meta["ir_rt_legacy"] = True  # rt_info came from <meta_data>: flat keys are written back there
     return graph
 
 

@@ -212,10 +212,12 @@ def cut_state(model: Model, *, names: dict[str, tuple[str | None, str | None]] |
     outputs_before = {id(v) for v in g.outputs}
     from ..formats.openvino import new_parameter, new_result
 
+    layer_names = g.layer_names()
     for t in todo:
         fut = t.future.outputs[0]
         dtype, shape = _port_type(t)
-        p = new_parameter(g, fresh_name(f"{t.in_name}/new", g.layer_names()), dtype, shape, names=[])
+        # at the front for now: order_inputs puts the Parameters in input order once they are named
+        p = new_parameter(g, fresh_name(f"{t.in_name}/new", layer_names), dtype, shape, names=[], index=0)
         fut.replace_all_uses_with(p.outputs[0])
         if t.future is not t.read:
             remove_node(model, t.future)
@@ -226,7 +228,7 @@ def cut_state(model: Model, *, names: dict[str, tuple[str | None, str | None]] |
             remove_node(model, a)
             if src is not None and t.entry.get("output") is None:
                 # the Result goes in now (prune keeps what it reads), its name once the removals are done
-                r = new_result(g, src, fresh_name(f"{t.out_name}/new", g.layer_names()))
+                r = new_result(g, src, fresh_name(f"{t.out_name}/new", layer_names))
                 new_outputs.append((t, src, r))
                 t.entry["output"] = t.out_name
     if cut_beam and beam is not None and not beam.outputs[0].uses:

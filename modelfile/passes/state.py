@@ -167,6 +167,7 @@ def cut_state(model: Model, *, names: dict[str, tuple[str | None, str | None]] |
     """
     _require_ir(model, "cut-state")
     from ..formats.openvino.edit import remove_node
+    from .cut import removal_summary
     from .prune import prune
 
     report = Report("cut-state")
@@ -242,11 +243,7 @@ def cut_state(model: Model, *, names: dict[str, tuple[str | None, str | None]] |
         record[t.var] = t.entry
     _store_record(g, record)
     if removed:
-        counts: dict[str, int] = {}
-        for n in removed:
-            counts[n.op_type] = counts.get(n.op_type, 0) + 1
-        report.notes.append(f"removed {len(removed)} layer(s) that only fed a ReadValue (its init value): "
-                            + ", ".join(f"{k} {t}" for t, k in sorted(counts.items(), key=lambda kv: -kv[1])))
+        report.notes.append(removal_summary(removed) + " (they only fed a ReadValue: its init value)")
     return report
 
 

@@ -160,6 +160,9 @@ def new_constant(model: Any, name: str, array: np.ndarray, *, like: Value | None
 def new_input(model: Any, name: str, *, shape: Any, dtype: str | None, like: Value | None = None) -> Value:
     g: Graph = model.graph
     ir_shape = to_ir_shape(shape) if shape is not None else (like.shape if like is not None else None)
+    if g.meta.get("ir_version") == 10:
+        # v10 names an input by its Parameter layer: that name, and no port names (a v11 convention)
+        return new_parameter(g, name, dtype or "f32", ir_shape, names=[]).outputs[0]
     node = new_parameter(g, fresh_name(name, g.layer_names()), dtype or "f32", ir_shape, names=[name])
     return node.outputs[0]
 
@@ -178,7 +181,7 @@ def set_outputs(model: Any, values: list[Value]) -> list[tuple]:
         r = by_value.get(id(v))
         if r is None:
             label = v.names[0] if v.names else (v.name or (v.producer.name if v.producer else "output"))
-            if not v.names:
+            if not v.names and g.meta.get("ir_version") != 10:  # v10 names an output by its producing layer
                 v.names = [label]
                 v.name = label
             r = new_result(g, v, fresh_name(f"{label}/sink_port_0", g.layer_names()))

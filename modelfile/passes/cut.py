@@ -53,10 +53,7 @@ def value_array(spec: InputSpec, dtype: str | None, known_shape: list[int | None
     else:
         vs = value_shape(spec)
         shape = [d.min for d in vs.dims] if vs is not None else []  # type: ignore[misc]
-    try:
-        arr = np.array(vals, dtype=_NP_TYPES[t])
-    except (TypeError, ValueError, OverflowError) as e:
-        raise ModelfileError(f"value of {spec.location!r} does not fit {t}: {e}") from None
+    arr = _fitting_array(vals, t, spec.location)
     n = int(np.prod(shape)) if shape else 1
     if arr.size != n:
         raise ModelfileError(f"the shape {shape} of {spec.location!r} does not correspond to the number of "
@@ -64,6 +61,38 @@ def value_array(spec: InputSpec, dtype: str | None, known_shape: list[int | None
     return arr.reshape(shape)
 
 
+
+
+def _fitting_array(vals: Any, t: str, where: str) -> np.ndarray:
+    """``vals`` as an array of element type ``t``; refused when a value does not fit (157.5 into i64, 300 into u8).
+
+    numpy would silently truncate or wrap: the frozen model would then compute with another number.
+    """
+    np_t = _NP_TYPES[t]
+    try:
+        raw = np.array(vals)
+        if raw.dtype.kind not in "biuf":
+            raise ValueError(f"{vals!r} is not a number")
+        if np.dtype(np_t).kind in "iu":
+            if raw.dtype.kind == "f" and not np.all(np.isfinite(raw) & (raw == np.floor(raw))):
+                bad = raw.reshape(-1)[~(np.isfinite(raw) & (raw == np.floor(raw))).reshape(-1)][0]
+                raise ValueError(f"{bad} is not an integer")
+            info = np.iinfo(np_t)
+            big = raw.astype(object) if raw.dtype.kind in "iu" else raw
+            lo, hi = (big.min(), big.max()) if raw.size else (0, 0)
+            if lo < info.min or hi > info.max:
+                raise ValueError(f"{lo if lo < info.min else hi} is outside {info.min}..{info.max}")
+        elif np.dtype(np_t).kind == "b":
+            if not np.all(np.isin(raw, (0, 1))):
+                raise ValueError("a boolean is 0 or 1 (true/false)")
+        elif np.dtype(np_t).kind == "f" and raw.size and np.any(np.isfinite(raw)):
+            with np.errstate(over="ignore"):
+                conv = raw.astype(np_t)
+            if np.any(np.isinf(conv) & np.isfinite(raw)):
+                raise ValueError(f"{np.abs(raw).max()} overflows {t}")
+        return np.array(vals, dtype=np_t)
+    except (TypeError, ValueError, OverflowError) as e:
+        raise ModelfileError(f"value of {where!r} does not fit {t}: {e}") from None
 
 
 def _is_existing_input(place: Place, ops: EditOps) -> bool:

@@ -10,6 +10,7 @@ from ...errors import ModelfileError
 from ...graph import Graph, Node, Value, fresh_name
 from . import new_const, new_parameter, new_result
 from .names import format_shape
+from .shapes import infer_touched, mark_touched
 
 __all__ = [
     "always_keep", "finish", "freeze_input", "is_input", "keep_roots", "new_constant", "new_input",
@@ -70,27 +71,8 @@ def value_shape(value: Value) -> list[int | None] | None:
     return [d if isinstance(d, int) and d >= 0 else None for d in shape]
 
 
-def _downstream_values(value: Value) -> list[Value]:
-    seen: set[int] = set()
-    out: list[Value] = []
-    stack = [value]
-    while stack:
-        v = stack.pop()
-        for u in v.uses:
-            n = u.node
-            if n.op_type in _SINKS or id(n) in seen:
-                continue
-            seen.add(id(n))
-            if not (n.version or "").startswith("opset"):
-                continue  # custom ops take their shapes from their ports: leave them alone
-            for o in n.outputs:
-                out.append(o)
-                stack.append(o)
-    return out
-
-
 def set_parameter(model: Any, node: Node, *, shape: Any = None, dtype: str | None = None) -> list[tuple]:
-    """Set a Parameter's shape/type; clears stale port dims downstream (OpenVINO re-infers them)."""
+    """Set a Parameter's shape/type; the dims downstream are re-inferred by :func:`finish`."""
     changes: list[tuple] = []
     v = node.outputs[0]
     if shape is not None:
@@ -101,19 +83,13 @@ def set_parameter(model: Any, node: Node, *, shape: Any = None, dtype: str | Non
             node.attrs["shape"] = text
             v.shape = new
             changes.append(("set-input-shape", v.name or node.name, before, text))
-            cleared = 0
-            for d in _downstream_values(v):
-                if d.shape is not None and any(not (isinstance(x, int) and x == -1) for x in d.shape):
-                    d.shape = tuple(-1 for _ in d.shape)
-                    cleared += 1
-            if cleared:
-                changes.append(("clear-port-dims", f"{cleared} port(s) downstream of {v.name or node.name}", None,
-                                None, "OpenVINO re-infers these shapes when it loads the model"))
+            mark_touched(model, v)
     if dtype is not None and dtype != node.attrs.get("element_type"):
         before = node.attrs.get("element_type")
         node.attrs["element_type"] = dtype
         v.dtype = dtype
         changes.append(("set-input-type", v.name or node.name, before, dtype))
+        mark_touched(model, v)
     return changes
 
 
@@ -140,6 +116,7 @@ def freeze_input(model: Any, node: Node, array: np.ndarray) -> list[tuple]:
     const = new_const(g, array, node.name, element_type=et, names=list(v.names), index=at)
     v.replace_all_uses_with(const.outputs[0])
     remove_node(model, node)
+    mark_touched(model, const.outputs[0])  # a known value can make shapes further down static
     return [("freeze-input", v.name or node.name, f"Parameter {node.attrs.get('shape', '')} {et}",
              f"Const {format_shape(tuple(array.shape))} = {_preview(array)}")]
 
@@ -154,6 +131,7 @@ def new_constant(model: Any, name: str, array: np.ndarray, *, like: Value | None
     et = value_dtype(like) if like is not None else None
     node = new_const(g, array, fresh_name(name, g.layer_names()), element_type=et,
                      index=_index_before_users(g, like))
+    mark_touched(model, node.outputs[0])
     return node.outputs[0]
 
 
@@ -162,9 +140,11 @@ def new_input(model: Any, name: str, *, shape: Any, dtype: str | None, like: Val
     ir_shape = to_ir_shape(shape) if shape is not None else (like.shape if like is not None else None)
     if g.meta.get("ir_version") == 10:
         # v10 names an input by its Parameter layer: that name, and no port names (a v11 convention)
-        return new_parameter(g, name, dtype or "f32", ir_shape, names=[]).outputs[0]
-    node = new_parameter(g, fresh_name(name, g.layer_names()), dtype or "f32", ir_shape, names=[name])
-    return node.outputs[0]
+        v = new_parameter(g, name, dtype or "f32", ir_shape, names=[]).outputs[0]
+    else:
+        v = new_parameter(g, fresh_name(name, g.layer_names()), dtype or "f32", ir_shape, names=[name]).outputs[0]
+    mark_touched(model, v)
+    return v
 
 
 def set_outputs(model: Any, values: list[Value]) -> list[tuple]:
@@ -240,7 +220,8 @@ def refresh_outputs(model: Any) -> None:
 
 
 def finish(model: Any) -> list[tuple]:
-    return []
+    """Ports downstream of what the edit changed get the dims OpenVINO infers (or -1 without it)."""
+    return infer_touched(model)
 
 
 def rename_tensor(model: Any, value: Value, old: str, new: str) -> list[tuple]:

@@ -525,6 +525,11 @@ def make_state(model: Model, pairs: dict[str, str] | None = None) -> Report:
                    + (" (zero init restored)" if init is not None else ""))
         report.add("output-to-state", o, f"Result {o}", f"Assign {var}")
     _store_record(g, record)
+    from ..formats.openvino.ionames import tensor_name_collisions
+
+    clash = tensor_name_collisions(model)
+    if clash:
+        raise ModelfileError(f"make-state would leave two inputs/outputs with one name: {clash[0].message}")
     return report
 
 

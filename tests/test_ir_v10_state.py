@@ -110,3 +110,22 @@ def test_v10_cut_state_name_clash_is_an_error(tmp_path: Path) -> None:
     m = modelfile.load(_v10_accumulator(tmp_path, False))
     with pytest.raises(ModelfileError, match="already has that name"):
         cut_state(m, names={"acc_state": ("x", None)})
+
+
+@needs_openvino
+def test_v10_make_state_by_reported_names_without_record(tmp_path: Path) -> None:
+    """make-state resolves v10 names (layer-derived) when given pairs, with nothing recorded."""
+    src = _v10_accumulator(tmp_path, False)
+    m = modelfile.load(src)
+    cut_state(m)
+    m.graph.meta["rt_info"] = {}
+    cut = tmp_path / "cut.xml"
+    m.save(cut)
+    m2 = modelfile.load(cut)
+    rep = make_state(m2, {"acc_state": "acc_state_out"})
+    assert [c.kind for c in rep.changes] == ["input-to-state", "output-to-state"]
+    back = tmp_path / "back.xml"
+    m2.save(back)
+    assert _ov_io(back)[0] == [{"x"}]
+    for a, b in zip(_steps(src, False), _steps(back, False)):
+        np.testing.assert_array_equal(a, b)

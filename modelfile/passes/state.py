@@ -211,14 +211,14 @@ def cut_state(model: Model, *, names: dict[str, tuple[str | None, str | None]] |
     new_params: list[tuple[_Var, Node]] = []
     new_outputs: list[tuple[_Var, Value, Node]] = []
     outputs_before = {id(v) for v in g.outputs}
-    from ..formats.openvino import new_parameter, new_result
+    from ..formats.openvino import new_result
 
     layer_names = g.layer_names()
     for t in todo:
         fut = t.future.outputs[0]
         dtype, shape = _port_type(t)
-        # at the front for now: order_inputs puts the Parameters in input order once they are named
-        p = new_parameter(g, fresh_name(f"{t.in_name}/new", layer_names), dtype, shape, names=[], index=0)
+        # appended (O(1)); order_inputs gives the Parameters input order once they are named
+        p = _append_parameter(g, fresh_name(f"{t.in_name}/new", layer_names), dtype, shape)
         fut.replace_all_uses_with(p.outputs[0])
         if t.future is not t.read:
             remove_node(model, t.future)
@@ -245,6 +245,17 @@ def cut_state(model: Model, *, names: dict[str, tuple[str | None, str | None]] |
     if removed:
         report.notes.append(removal_summary(removed) + " (they only fed a ReadValue: its init value)")
     return report
+
+
+def _append_parameter(g: Graph, name: str, dtype: str, shape: Any) -> Node:
+    """A Parameter (opset1, no tensor names yet) at the end of the node list and of the inputs."""
+    from ..formats.openvino.names import format_shape
+
+    node = Node("Parameter", name, version="opset1", attrs={"shape": format_shape(shape), "element_type": dtype})
+    node.append_output(Value("", dtype=dtype, shape=shape))
+    g.append(node)
+    g.inputs.append(node.outputs[0])
+    return node
 
 
 def _port_type(t: _Var) -> tuple[str, Any]:

@@ -76,15 +76,19 @@ def test_info_shows_the_inferred_output_shape(tmp_path: Path) -> None:
 def test_reshape_shape_inference_rejects_is_refused(tmp_path: Path) -> None:
     src = _copy(PD, tmp_path)
     m = modelfile.load(src)
-    with pytest.raises(ModelfileError, match="OpenVINO rejects the edited model.*Argument shapes are inconsistent"):
-        reshape(m, parse_input("data[1,4,320,544]"))
+    rep = reshape(m, parse_input("data[1,4,320,544]"))
+    why = [c for c in rep.changes if c.kind == "shape-inference-failed"]
+    assert why and "Argument shapes are inconsistent" in why[0].detail
+    with pytest.raises(ModelfileError, match="not written: the runtime check failed.*Argument shapes are inconsistent"):
+        m.save(tmp_path / "api.xml")
+    assert not (tmp_path / "api.xml").exists()
     from typer.testing import CliRunner
 
     from modelfile.cli import app
 
     out = tmp_path / "bad.xml"
     r = CliRunner().invoke(app, ["reshape", str(src), "data[1,4,320,544]", "-o", str(out)])
-    assert r.exit_code == 2 and "OpenVINO rejects" in r.output
+    assert r.exit_code == 2 and "Argument shapes are inconsistent" in r.output
     assert not out.exists() and not out.with_suffix(".bin").exists()
 
 

@@ -5,7 +5,8 @@ An edit that changes an input's shape or replaces it by a constant makes the
 model, so :func:`infer_touched` reads the edited model with it (from memory:
 the XML the writer would produce and the weights it would use) and copies the
 inferred dims onto the touched ports only, so every other line stays as it
-was. A model shape inference rejects is refused with OpenVINO's message.
+was. A model shape inference rejects is reported with OpenVINO's message (the
+save gate's runtime check then refuses to write it, unless forced).
 Without OpenVINO the touched dims are left ``-1`` (unknown), which OpenVINO
 accepts and re-infers at load.
 """
@@ -19,7 +20,6 @@ from typing import Any
 
 import numpy as np
 
-from ...errors import ModelfileError
 from ...graph import Graph, Node, Value
 
 __all__ = ["TOUCHED", "downstream", "infer_touched", "mark_touched", "ov_shape"]
@@ -95,7 +95,7 @@ def _read_with_openvino(model: Any) -> Any:
 def infer_touched(model: Any) -> list[tuple]:
     """Give the touched ports OpenVINO's inferred dims; ``(kind, target, before, after, detail)`` changes.
 
-    Raises :class:`ModelfileError` with OpenVINO's message when it rejects the edited model.
+    When OpenVINO rejects the edited model the change says why (its message) and the dims stay -1.
     """
     touched: list[Value] = model.meta.pop(TOUCHED, None) or []
     g: Graph = model.graph
@@ -115,8 +115,13 @@ def infer_touched(model: Any) -> list[tuple]:
     try:
         om = _read_with_openvino(model)
     except Exception as e:  # noqa: BLE001 - any refusal of the runtime is the answer
-        msg = " ".join(str(e).split())
-        raise ModelfileError(f"OpenVINO rejects the edited model (nothing written): {_short(msg)}") from None
+        # the dims stay unknown; the save gate's runtime check refuses the model with the same message
+        # (and --force can still write it, as with any failed check)
+        for v in ports:
+            if v.shape is not None:
+                v.shape = tuple(-1 for _ in v.shape)
+        return [("shape-inference-failed", "OpenVINO", None, None,
+                 f"OpenVINO's shape inference rejects the edited model: {_short(' '.join(str(e).split()))}")]
     by_name: dict[str, list[Any]] = {}
     for op in om.get_ops():
         by_name.setdefault(op.get_friendly_name(), []).append(op)

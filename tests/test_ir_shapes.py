@@ -14,7 +14,7 @@ from conftest import CORPUS, FIXTURES, needs_openvino
 from modelfile.errors import ModelfileError
 from modelfile.formats.openvino import describe
 from modelfile.mo_input import parse_input
-from modelfile.passes.cut import freeze
+from modelfile.passes.freeze import freeze
 from modelfile.passes.reshape import reshape
 
 FD = CORPUS / "openvino-with-weights" / "face-detection-retail-0005-fp32.xml"

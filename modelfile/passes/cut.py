@@ -106,7 +106,6 @@ def cut(model: Model, inputs: list[InputSpec] | None = None, outputs: list[Outpu
     ops = format_ops(model)
     g = model.graph
     ops.prepare()
-    clashes_before = _name_clashes(model)
     bin_before = _weight_bytes(model)
     originals = list(g.inputs)
     order: list[Value] = []
@@ -182,20 +181,7 @@ def cut(model: Model, inputs: list[InputSpec] | None = None, outputs: list[Outpu
     if new_inputs:
         report.notes.extend(_still_required(g, originals, order))
     report.extend_changes(ops.finish())
-    new_clashes = [p for p in _name_clashes(model) if p not in clashes_before]
-    if new_clashes:
-        raise ModelfileError(f"the cut would leave two inputs/outputs with one name: {new_clashes[0]} "
-                             "(rename one first)")
     return report
-
-
-def _name_clashes(model: Model) -> list[str]:
-    """Input/output name collisions read_model refuses (v10) or renames away (v11); IR only."""
-    if model.format != "openvino":
-        return []
-    from ..formats.openvino.ionames import tensor_name_collisions
-
-    return [p.message for p in tensor_name_collisions(model)]
 
 
 def _still_required(g: Any, originals: list[Value], named: list[Value]) -> list[str]:

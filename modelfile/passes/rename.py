@@ -108,34 +108,9 @@ def rename(model: Model, mapping: dict[str, str]) -> Report:
         if why:
             raise ModelfileError(why)
         plan.append((old, new, v))
-    if model.format == "openvino":
-        _rename_ir(model, plan, report)
-        return report
-    for _given, new, v in plan:
-        # a position or layer name designates the blob: the blob's name is what is renamed
-        report.extend_changes(ops.rename_value(v, v.name, new))
+    for given, new, v in plan:
+        report.extend_changes(ops.rename_value(v, given, new))
     return report
-
-
-def _rename_ir(model: Model, plan: list[tuple[str, str, Value]], report: Report) -> None:
-    from ..formats.openvino import edit as ov_edit
-    from ..formats.openvino.ionames import ir_version, tensor_name_collisions
-
-    g = model.graph
-    before = {p.name for p in tensor_name_collisions(model)}
-    for old, new, v in plan:
-        if ir_version(g) == 10 and (v in g.inputs or v in g.outputs) and old not in v.names:
-            report.extend_changes(ov_edit.rename_v10_io(model, v, old, new))
-        else:
-            # a position or a layer name designates a tensor: its primary name is the one renamed
-            tensor = old if old in v.names or not v.names else (v.name if v.name in v.names else v.names[0])
-            changes = ov_edit.rename_tensor(model, v, tensor, new)
-            if tensor != old:
-                changes = [(c[0], old, *c[2:]) if c[0] == "rename-tensor" else c for c in changes]
-            report.extend_changes(changes)
-    after = [p for p in tensor_name_collisions(model) if p.name not in before]
-    if after:
-        raise ModelfileError(f"cannot rename: {after[0].message}")
 
 
 def name_outputs(model: Model) -> Report:
@@ -147,9 +122,6 @@ def name_outputs(model: Model) -> Report:
     (by their producing layer), so nothing changes there.
     """
     report = Report("rename")
-    if model.format != "openvino":
-        raise ModelfileError("--name-outputs works on OpenVINO IR (ncnn blobs always have names)")
-    from ..formats.openvino import edit as ov_edit
     from ..formats.openvino.ionames import implied_names, io_names, legacy_output_name
 
     g = model.graph
@@ -159,12 +131,12 @@ def name_outputs(model: Model) -> Report:
         taken.update(names)
     done: set[int] = set()
     for k, v in enumerate(g.outputs):
-        if io_names(g, v, implied) or id(v) in done:
+        if v.name or io_names(g, v, implied) or id(v) in done:  # (an ncnn blob always has a name)
             continue
         done.add(id(v))
         base = legacy_output_name(v) or f"output_{k}"
         new = fresh_name(base, taken)
-        report.extend_changes(ov_edit.rename_tensor(model, v, f"output#{k}", new))
+        report.extend_changes(model.ops.rename_value(v, f"output#{k}", new))
         report.changes[-1].detail = f"named after its producer {v.producer.name if v.producer else '?'}"
     if not report.changes:
         report.notes.append("every output already has a name")

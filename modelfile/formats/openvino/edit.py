@@ -10,11 +10,15 @@ from ...errors import ModelfileError
 from ...graph import Graph, Node, Value, fresh_name
 from . import new_const, new_parameter, new_result
 from .names import format_shape
+from .ionames import ir_version, tensor_name_collisions
 from .shapes import infer_touched, mark_touched
+
+#: model.meta key: the input/output name collisions a model had before an edit
+_CLASHES = "ir_name_clashes"
 
 __all__ = [
     "always_keep", "finish", "freeze_input", "is_input", "keep_roots", "new_constant", "new_input",
-    "order_inputs", "prepare", "refresh_outputs", "remove_node", "rename_tensor", "rename_v10_io", "set_input", "set_outputs",
+    "order_inputs", "prepare", "refresh_outputs", "remove_node", "rename_tensor", "rename_v10_io", "rename_value", "set_input", "set_outputs",
     "set_parameter", "to_ir_shape", "value_dtype", "value_shape",
 ]
 
@@ -39,7 +43,11 @@ def to_ir_shape(shape: Any) -> tuple[Any, ...] | None:
 
 
 def prepare(model: Any) -> None:
-    """Nothing to prepare: IR constants are addressed by offset and re-laid by the writer."""
+    """Remember the input/output name collisions the model already has (:func:`finish` refuses new ones).
+
+    IR constants need nothing: they are addressed by offset and re-laid by the writer.
+    """
+    model.meta[_CLASHES] = {p.message for p in tensor_name_collisions(model)}
 
 
 def is_input(node: Node) -> bool:
@@ -220,8 +228,35 @@ def refresh_outputs(model: Any) -> None:
 
 
 def finish(model: Any) -> list[tuple]:
-    """Ports downstream of what the edit changed get the dims OpenVINO infers (or -1 without it)."""
+    """Refuse new input/output name collisions; ports downstream of the edit get OpenVINO's dims."""
+    before = model.meta.pop(_CLASHES, set())
+    new = [p for p in tensor_name_collisions(model) if p.message not in before]
+    if new:
+        raise ModelfileError(f"the edit would leave two inputs/outputs with one name: {new[0].message} "
+                             "(rename one first)")
     return infer_touched(model)
+
+
+def rename_value(model: Any, value: Value, old: str, new: str) -> list[tuple]:
+    """Rename what ``old`` designates on ``value`` so that ``read_model`` reports ``new``; no new collisions.
+
+    ``old`` is a name of the value, or a position/layer that designates it (``input#0``, ``op:1``): then its
+    primary tensor name is the one replaced. On a v10 IR an input/output is renamed by its layer.
+    """
+    g: Graph = model.graph
+    before = {p.message for p in tensor_name_collisions(model)}
+    if ir_version(g) == 10 and (value in g.inputs or value in g.outputs) and old not in value.names:
+        changes = rename_v10_io(model, value, old, new)
+    else:
+        tensor = old if old in value.names or not value.names else (
+            value.name if value.name in value.names else value.names[0])
+        changes = rename_tensor(model, value, tensor, new)
+        if tensor != old:
+            changes = [(c[0], old, *c[2:]) if c[0] == "rename-tensor" else c for c in changes]
+    after = [p for p in tensor_name_collisions(model) if p.message not in before]
+    if after:
+        raise ModelfileError(f"cannot rename {old!r} to {new!r}: {after[0].message}")
+    return changes
 
 
 def rename_tensor(model: Any, value: Value, old: str, new: str) -> list[tuple]:

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import CORPUS, needs_openvino
 
 import modelfile
-from conftest import CORPUS, needs_openvino
 from modelfile.mo_input import parse_input, parse_output
 from modelfile.passes.cut import cut, removal_summary
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import FIXTURES, needs_openvino
 
 import modelfile
-from conftest import FIXTURES, needs_openvino
 from modelfile.errors import ModelfileError
 from modelfile.formats.openvino.ionames import tensor_name_collisions
 from modelfile.passes.state import cut_state, make_state, restored_names

@@ -8,12 +8,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import corpus_files, has_module, needs_openvino
 
 import modelfile
-from conftest import corpus_files, has_module, needs_openvino
 from modelfile.errors import ModelfileError
 from modelfile.formats.openvino import document
-from modelfile.formats.openvino.ionames import io_names, ir_version, tensor_name_collisions
+from modelfile.formats.openvino.ionames import (
+    io_names,
+    ir_version,
+    tensor_name_collisions,
+)
 from modelfile.passes.rename import name_outputs, rename
 
 V10 = [p for p in corpus_files("openvino") + corpus_files("openvino-with-weights")

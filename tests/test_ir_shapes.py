@@ -8,9 +8,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import CORPUS, FIXTURES, needs_openvino
 
 import modelfile
-from conftest import CORPUS, FIXTURES, needs_openvino
 from modelfile.errors import ModelfileError
 from modelfile.formats.openvino import describe
 from modelfile.mo_input import parse_input

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import FIXTURES, needs_openvino
 
 import modelfile
-from conftest import FIXTURES, needs_openvino
 from modelfile.formats.openvino import new_result
 from modelfile.formats.openvino.ionames import io_names, tensor_name_collisions
 from modelfile.lint import lint_file

@@ -7,9 +7,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import CORPUS, needs_ncnn
 
 import modelfile
-from conftest import CORPUS, needs_ncnn
 from modelfile.mo_input import parse_input
 from modelfile.passes.reshape import reshape
 
@@ -46,4 +46,4 @@ def test_ncnn_loads_the_reshaped_param(tmp_path: Path) -> None:
     out = tmp_path / "r.param"
     m.save(out)
     code = "import ncnn,sys; n=ncnn.Net(); sys.exit(n.load_param(sys.argv[1]) != 0)"
-    assert subprocess.run([sys.executable, "-c", code, str(out)], timeout=60).returncode == 0
+    assert subprocess.run([sys.executable, "-c", code, str(out)], check=False, timeout=60).returncode == 0

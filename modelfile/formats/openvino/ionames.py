@@ -25,7 +25,12 @@ from typing import Any
 from ...graph import Graph, Value
 
 __all__ = [
-    "NameProblem", "io_names", "ir_version", "implied_names", "legacy_output_name", "name_problems",
+    "NameProblem",
+    "implied_names",
+    "io_names",
+    "ir_version",
+    "legacy_output_name",
+    "name_problems",
     "tensor_name_collisions",
 ]
 

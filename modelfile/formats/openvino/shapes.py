@@ -110,8 +110,8 @@ def infer_touched(model: Any) -> list[tuple]:
             if v.shape is not None:
                 v.shape = tuple(-1 for _ in v.shape)
         return [("clear-port-dims", f"{len(ports)} port(s)", None, None,
-                 "openvino is not installed, so the dims downstream of the edit are left -1 (unknown); "
-                 "OpenVINO re-infers them when it loads the model")]
+                 ("openvino is not installed, so the dims downstream of the edit are left -1 (unknown); "
+                  "OpenVINO re-infers them when it loads the model"))]
     try:
         om = _read_with_openvino(model)
     except Exception as e:  # noqa: BLE001 - any refusal of the runtime is the answer

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import FIXTURES, needs_openvino
+from conftest import FIXTURES, has_module, needs_openvino
 
 import modelfile
 from modelfile.errors import ModelfileError
@@ -251,3 +251,32 @@ def _run_kv_stateful(path: Path) -> list[np.ndarray]:
 def test_fixtures_present() -> None:
     assert (LLM / "llama_stateful.xml").exists() and (LLM / "kv_opset.xml").exists()
     assert (LLM / "llama_stateful.bin").stat().st_size < 1 << 20
+
+
+def test_without_beam_idx_same_names_in_layer_order(tmp_path: Path) -> None:
+    """No beam_idx input (frozen here): the states still come as past_key_values.N.key/value, layer by layer."""
+    from modelfile.mo_input import parse_input
+    from modelfile.passes.freeze import freeze
+
+    m = modelfile.load(_copy(tmp_path, "kv_opset.xml"))
+    freeze(m, parse_input("beam_idx[2]->[0 1]"))
+    rep = cut_state(m)
+    assert not any(c.kind == "remove-input" for c in rep.changes)
+    assert [v.names for v in m.graph.inputs] == [["new_kv"], ["extra_in"], ["past_key_values.0.key"],
+                                                 ["past_key_values.0.value"], ["past_key_values.1.key"],
+                                                 ["past_key_values.1.value"], ["extra_state"]]
+    assert [list(v.names) for v in m.graph.outputs][1:] == [["present.0.key"], ["present.0.value"],
+                                                            ["present.1.key"], ["present.1.value"],
+                                                            ["extra_state_out"]]
+    if not has_module("openvino"):
+        return
+    import openvino as ov
+
+    m.save(tmp_path / "nb.xml")
+    om = ov.Core().read_model(str(tmp_path / "nb.xml"))
+    assert [i.get_any_name() for i in om.inputs][2:4] == ["past_key_values.0.key", "past_key_values.0.value"]
+    feeds = {i.get_any_name(): np.zeros([2 if d.is_dynamic and k == 0 else (1 if d.is_dynamic else d.get_length())
+                                         for k, d in enumerate(i.get_partial_shape())], np.float32)
+             for i in om.inputs}
+    res = ov.Core().compile_model(om, "CPU", F32)(feeds)
+    assert np.array(res["y"]).shape == (2, 2, 4)

@@ -218,6 +218,8 @@ CASES: dict[str, Case] = {
                      E01 + E12), (15, "id="), GOOD_IR, name="m.xml"),
     "IR011": Case(ir(P_X + relu() + RESULT, E01 + E12, version="9"), (2, "version"), GOOD_IR, name="m.xml"),
     "IR012": Case(ir(P_X + relu() + RESULT, E01 + E01 + E12), (18, "to-port"), GOOD_IR, name="m.xml"),
+    "IR013": Case(ir(P_X.replace('names="x"', 'names="relu"') + relu() + RESULT, E01 + E12, version="10"),
+                  (8, ""), ir(P_X + relu() + RESULT, E01 + E12, version="10"), name="m.xml"),
     # -- files -----------------------------------------------------------------------
     # weights (.bin next to the param): PReLU reads 4 raw floats, InnerProduct a tagged 2x2 weight
     "NCNN101": Case(ncnn(IN, "PReLU p 1 1 in0 out 0=4"), (4, ""), ncnn(IN, "PReLU p 1 1 in0 out 0=4"),

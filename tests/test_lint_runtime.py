@@ -16,7 +16,7 @@ from test_lint_rules import CASES, E01, E12, P_X, RESULT, ir, relu
 # The runtime refuses the bad file (load_param != 0 / read_model raises / sherpa-ncnn dies).
 NCNN_REFUSES = {"NCNN000", "NCNN001", "NCNN003", "NCNN006", "NCNN012", "NCNN013", "NCNN014", "NCNN015",
                 "NCNN016", "NCNN020"}
-IR_REFUSES = {"IR000", "IR002", "IR005", "IR006", "IR007", "IR008", "IR009", "IR011", "IR012"}
+IR_REFUSES = {"IR000", "IR002", "IR005", "IR006", "IR007", "IR008", "IR009", "IR011", "IR012", "IR013"}
 SHERPA_REFUSES = {"SHERPA001": -11, "SHERPA002": -11, "SHERPA004": -11, "SHERPA006": 255, "SHERPA012": -11}
 
 

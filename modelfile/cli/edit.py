@@ -98,22 +98,36 @@ def reshape(
 @edit_command
 def rename(
     model: ModelArg,
-    pairs: Annotated[list[str], typer.Argument(help="old=new pairs, e.g. input.1=input 1=feature_length")],
+    pairs: Annotated[Optional[list[str]], typer.Argument(
+        help="old=new pairs, e.g. input.1=input 1=feature_length output#0=logits")] = None,
+    name_outputs: Annotated[bool, typer.Option(
+        "--name-outputs", help="Name every nameless output after its producing layer (IR).")] = False,
     opts: EditOptions = EditOptions(),
 ) -> None:
     """Rename inputs/outputs (any tensor) everywhere they are used; refuses collisions.
 
-    Example: modelfile rename model.xml input.1=input 1=feature_length -o out.xml
+    OLD is a tensor name, input#N / output#N (0-based position), or the producing layer (op, op:N).
+    Example: modelfile rename model.xml input.1=input output#0=logits -o out.xml
     """
+    from ..passes.rename import name_outputs as _name_outputs
     from ..passes.rename import rename as _rename
 
     mapping: dict[str, str] = {}
-    for p in pairs:
+    for p in pairs or []:
         old, sep, new = p.rpartition("=")
         if not sep or not old:
             raise ModelfileError(f"expected old=new, got {p!r}")
         mapping[old] = new
-    run_edit(model, lambda m: _rename(m, mapping), opts=opts)
+    if not mapping and not name_outputs:
+        raise ModelfileError("nothing to do: give old=new pairs and/or --name-outputs")
+
+    def _apply(m):  # type: ignore[no-untyped-def]
+        r = _rename(m, mapping)
+        if name_outputs:
+            r.extend(_name_outputs(m))
+        return r
+
+    run_edit(model, _apply, opts=opts)
 
 
 @app.command("cut-state")
@@ -122,9 +136,11 @@ def rename(
 def cut_state(
     model: ModelArg,
     names: Annotated[Optional[list[str]], typer.Option(
-        "--name", help="variable_id=INPUT[:OUTPUT] to name the new input/output (default: the variable id, "
-                       "and <id>_out).")] = None,
+        "--name", help="variable_id=INPUT[:OUTPUT] to name the new input/output (default: as OpenVINO's "
+                       "StatefulToStateless: past_key_values.N.key/present.N.key; else the id and <id>_out).")] = None,
     variables: Annotated[Optional[list[str]], typer.Option("--variable", help="Only these variable ids.")] = None,
+    keep_beam_idx: Annotated[bool, typer.Option(
+        "--keep-beam-idx", help="Keep the beam_idx input and its Gathers (cut at the ReadValues).")] = False,
     opts: EditOptions = EditOptions(),
 ) -> None:
     """Turn ReadValue/Assign state into explicit inputs and outputs (OpenVINO IR).
@@ -140,7 +156,8 @@ def cut_state(
             raise ModelfileError(f"expected variable_id=INPUT[:OUTPUT], got {item!r}")
         i, _, o = rest.partition(":")
         mapping[var] = (i or None, o or None)
-    run_edit(model, lambda m: _cut_state(m, names=mapping, variables=variables), opts=opts)
+    run_edit(model, lambda m: _cut_state(m, names=mapping, variables=variables, keep_beam_idx=keep_beam_idx),
+             opts=opts)
 
 
 @app.command("make-state")

@@ -62,6 +62,10 @@ IR012 = rule("IR012", "input-port-multiple-edges", "error",
              "Several edges feed the same input port: OpenVINO fails ('has incorrect input'); older versions "
              "silently kept the last.",
              "keep one edge per input port")
+IR013 = rule("IR013", "v10-io-name-collision", "error",
+             "In a v10 IR two inputs/outputs share a name, counting the names read_model derives from layers "
+             "(Parameter name; producing layer name for a Result): 'Model tensor names have collisions'.",
+             "rename one of the layers or tensors (modelfile rename), or save as v11")
 IR101 = rule("IR101", "ir-bin-surplus", "warning",
              "The .bin is longer than its Consts need: bytes after the last Const's data that nothing reads "
              "(the .bin belongs to another version of the .xml, or was padded).",
@@ -228,6 +232,47 @@ def check_ir(f: IrFile) -> Iterator[Diagnostic]:
             yield f.at(IR005, a, f"Assign {a.get('name', '')!r} writes variable {vid!r} that no ReadValue reads; "
                        "OpenVINO fails with 'map::at' out_of_range")
     yield from _check_consts(f, consts)
+    if version == "10":
+        yield from _check_v10_io_names(f, root)
+
+
+def _check_v10_io_names(f: IrFile, root: etree._Element) -> Iterator[Diagnostic]:
+    """``update_v10_model``'s checks on the top graph's inputs and outputs (see formats/openvino/ionames)."""
+    from ..formats.openvino.ionames import IoEntry, name_problems
+
+    layers_el = _child(root, "layers")
+    edges_el = _child(root, "edges")
+    if layers_el is None:
+        return
+    layers = {el.get("id", ""): el for el in _children(layers_el, "layer")}
+    src: dict[str, tuple[str, str]] = {}
+    for e in _children(edges_el, "edge") if edges_el is not None else []:
+        src[e.get("to-layer", "")] = (e.get("from-layer", ""), e.get("from-port", ""))
+    entries: list[IoEntry] = []
+    where: dict[str, etree._Element] = {}
+    for lid, el in layers.items():
+        t = (el.get("type") or "").lower()
+        if t == "parameter":
+            ports = _ports(el, "output")
+            names = tuple(_split_names(ports[0].get("names", ""))) if ports else ()
+            entries.append(IoEntry("input", (lid, ports[0].get("id", "") if ports else ""), names,
+                                   el.get("name", ""), el.get("name", "")))
+            where[el.get("name", "")] = el
+        elif t == "result" and lid in src:
+            pl, pp = src[lid]
+            prod = layers.get(pl)
+            if prod is None:
+                continue
+            outs = _ports(prod, "output")
+            port = next((p for p in outs if p.get("id", "") == pp), None)
+            names = tuple(_split_names(port.get("names", ""))) if port is not None else ()
+            k = next((i for i, p in enumerate(outs) if p.get("id", "") == pp), 0)
+            legacy = prod.get("name", "") + (f".{k}" if len(outs) > 1 else "")
+            entries.append(IoEntry("output", (pl, pp), names, legacy, prod.get("name", "")))
+            where.setdefault(prod.get("name", ""), prod)  # the layer to rename
+    for prob in name_problems(entries, 10):
+        el = where.get(prob.layers[-1]) if prob.layers else None
+        yield f.at(IR013, el if el is not None else root, prob.message)
 
 
 def _check_opset(f: IrFile, layer: etree._Element) -> Iterator[Diagnostic]:

@@ -15,14 +15,14 @@ import numpy as np
 
 from ..errors import ModelfileError
 from ..formats.base import EditOps
-from ..graph import Value, fresh_name
+from ..graph import Node, Value, fresh_name
 from ..model import Model
 from ..mo_input import InputSpec, OutputSpec, value_shape
 from .locate import Place, locate
 from .prune import prune
 from .report import Report
 
-__all__ = ["cut", "format_ops", "value_array"]
+__all__ = ["cut", "format_ops", "removal_summary", "value_array"]
 
 _NP_TYPES = {
     "f64": np.float64, "f32": np.float32, "f16": np.float16, "i64": np.int64, "i32": np.int32,
@@ -53,10 +53,7 @@ def value_array(spec: InputSpec, dtype: str | None, known_shape: list[int | None
     else:
         vs = value_shape(spec)
         shape = [d.min for d in vs.dims] if vs is not None else []  # type: ignore[misc]
-    try:
-        arr = np.array(vals, dtype=_NP_TYPES[t])
-    except (TypeError, ValueError, OverflowError) as e:
-        raise ModelfileError(f"value of {spec.location!r} does not fit {t}: {e}") from None
+    arr = _fitting_array(vals, t, spec.location)
     n = int(np.prod(shape)) if shape else 1
     if arr.size != n:
         raise ModelfileError(f"the shape {shape} of {spec.location!r} does not correspond to the number of "
@@ -64,6 +61,38 @@ def value_array(spec: InputSpec, dtype: str | None, known_shape: list[int | None
     return arr.reshape(shape)
 
 
+
+
+def _fitting_array(vals: Any, t: str, where: str) -> np.ndarray:
+    """``vals`` as an array of element type ``t``; refused when a value does not fit (157.5 into i64, 300 into u8).
+
+    numpy would silently truncate or wrap: the frozen model would then compute with another number.
+    """
+    np_t = _NP_TYPES[t]
+    try:
+        raw = np.array(vals)
+        if raw.dtype.kind not in "biuf":
+            raise ValueError(f"{vals!r} is not a number")
+        if np.dtype(np_t).kind in "iu":
+            if raw.dtype.kind == "f" and not np.all(np.isfinite(raw) & (raw == np.floor(raw))):
+                bad = raw.reshape(-1)[~(np.isfinite(raw) & (raw == np.floor(raw))).reshape(-1)][0]
+                raise ValueError(f"{bad} is not an integer")
+            info = np.iinfo(np_t)
+            big = raw.astype(object) if raw.dtype.kind in "iu" else raw
+            lo, hi = (big.min(), big.max()) if raw.size else (0, 0)
+            if lo < info.min or hi > info.max:
+                raise ValueError(f"{lo if lo < info.min else hi} is outside {info.min}..{info.max}")
+        elif np.dtype(np_t).kind == "b":
+            if not np.all(np.isin(raw, (0, 1))):
+                raise ValueError("a boolean is 0 or 1 (true/false)")
+        elif np.dtype(np_t).kind == "f" and raw.size and np.any(np.isfinite(raw)):
+            with np.errstate(over="ignore"):
+                conv = raw.astype(np_t)
+            if np.any(np.isinf(conv) & np.isfinite(raw)):
+                raise ValueError(f"{np.abs(raw).max()} overflows {t}")
+        return np.array(vals, dtype=np_t)
+    except (TypeError, ValueError, OverflowError) as e:
+        raise ModelfileError(f"value of {where!r} does not fit {t}: {e}") from None
 
 
 def _is_existing_input(place: Place, ops: EditOps) -> bool:
@@ -77,6 +106,8 @@ def cut(model: Model, inputs: list[InputSpec] | None = None, outputs: list[Outpu
     ops = format_ops(model)
     g = model.graph
     ops.prepare()
+    bin_before = _weight_bytes(model)
+    originals = list(g.inputs)
     order: list[Value] = []
     new_inputs = 0
     for k, spec in enumerate(inputs or []):
@@ -145,8 +176,62 @@ def cut(model: Model, inputs: list[InputSpec] | None = None, outputs: list[Outpu
     removed = prune(model)
     for n in removed:
         report.add("remove-layer", n.name, before=n.op_type)
+    if removed:
+        report.notes.insert(0, removal_summary(removed, bin_before, _weight_bytes(model)))
+    if new_inputs:
+        report.notes.extend(_still_required(g, originals, order))
     report.extend_changes(ops.finish())
     return report
+
+
+def _still_required(g: Any, originals: list[Value], named: list[Value]) -> list[str]:
+    """A cut at inner tensors that leaves an original input needed: say which ops still read it."""
+    live = {id(v) for v in g.inputs}
+    out = []
+    for v in originals:
+        if id(v) not in live or any(v is x for x in named) or not v.uses:
+            continue
+        readers = v.consumers()
+        who = ", ".join(f"{n.op_type} {n.name!r}" for n in readers[:3]) + (" …" if len(readers) > 3 else "")
+        label = v.names[0] if v.names else (v.name or (v.producer.name if v.producer else "?"))
+        out.append(f"the original input {label!r} is still required: {who} read{'s' if len(readers) == 1 else ''} it")
+    return out
+
+
+def _weight_bytes(model: Model) -> int:
+    """Bytes of distinct ``Const`` data the graph holds (an IR's rewritten .bin; 0 for formats without Consts)."""
+    seen: set[Any] = set()
+    total = 0
+    for n in model.graph.nodes:
+        if n.op_type != "Const":
+            continue
+        data = n._meta.get("ir_data") if n._meta else None
+        key = ("mem", id(data)) if data is not None else (n.attrs.get("offset"), n.attrs.get("size"))
+        if key in seen:
+            continue
+        seen.add(key)
+        try:
+            total += len(data) if data is not None else int(n.attrs.get("size", "0") or 0)
+        except (TypeError, ValueError):
+            pass
+    return total
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1e6:.1f} MB" if n >= 100_000 else f"{n / 1e3:.1f} kB" if n >= 1000 else f"{n} B"
+
+
+def removal_summary(removed: list[Node], before: int | None = None, after: int | None = None) -> str:
+    """``removed 1,030 layers: 412 Const, 210 Convolution, …; .bin 54.0 MB → 12.0 MB`` (the list: --json)."""
+    counts: dict[str, int] = {}
+    for n in removed:
+        counts[n.op_type] = counts.get(n.op_type, 0) + 1
+    top = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    kinds = ", ".join(f"{k:,} {t}" for t, k in top[:6]) + (", …" if len(top) > 6 else "")
+    text = f"removed {len(removed):,} layer{'s' if len(removed) != 1 else ''}: {kinds}"
+    if before is not None and after is not None and before != after:
+        text += f"; .bin {_mb(before)} → {_mb(after)}"
+    return text
 
 
 def _shape_text(shape: list[int | None] | None) -> str:

@@ -25,12 +25,26 @@ class Place:
         return self.node is not None and self.port >= 0
 
 
+def _implied(graph: Graph) -> dict[int, list[str]]:
+    """Names OpenVINO gives v10 inputs/outputs from their layers (none for other formats and v11)."""
+    if graph.meta.get("ir_version") != 10:
+        return {}
+    from ..formats.openvino.ionames import implied_names
+
+    return implied_names(graph)
+
+
 def values_named(graph: Graph, name: str) -> list[Value]:
-    """Values with this primary or tensor name (distinct objects, graph order)."""
+    """Values with this primary or tensor name (distinct objects, graph order).
+
+    For a v10 IR the names read_model gives inputs and outputs (the Parameter's layer name, the
+    producing layer's name for a Result) count as tensor names.
+    """
     out: list[Value] = []
     seen: set[int] = set()
+    implied = _implied(graph)
     for v in graph.values():
-        if (v.name == name or name in v.names) and id(v) not in seen:
+        if (v.name == name or name in v.names or name in implied.get(id(v), ())) and id(v) not in seen:
             seen.add(id(v))
             out.append(v)
     return out
@@ -42,6 +56,8 @@ def _lookup(graph: Graph) -> NameLookup:
         if v.name:
             tensors.add(v.name)
         tensors.update(v.names)
+    for names in _implied(graph).values():
+        tensors.update(names)
     ops = {n.name for n in graph.nodes}
     return NameLookup.from_names(tensors, ops)
 

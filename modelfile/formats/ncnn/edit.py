@@ -173,7 +173,54 @@ def set_input(model: Any, node: Node, shape: Any, dtype: str | None) -> list[tup
         return []
     dims, _notes = mat_dims(shape)
     before, after = set_input_dims(node, dims)
-    return [("set-input-shape", node.outputs[0].name, describe_dims(before), describe_dims(after))] if before != after else []
+    if before == after:
+        return []
+    return [("set-input-shape", node.outputs[0].name, describe_dims(before), describe_dims(after)),
+            *_stale_shape_hints(node, after)]
+
+
+_HINT = 30  # -23330=n,...: the output shapes ncnnoptimize recorded (dims,w,h,c or dims,w,h,d,c per top)
+
+
+def _stale_shape_hints(node: Node, dims: dict[str, int]) -> list[tuple]:
+    """The Input's own hint is rewritten; hints further down are dropped (ncnn only uses them as hints)."""
+    out: list[tuple] = []
+    p = node.attrs.get(_HINT)
+    if p is not None:
+        try:
+            old = list(p.value)
+        except ValueError:
+            old = []
+        per = 5 if len(old) == 5 else 4
+        known = [dims.get(k, 0) for k in ("w", "h", "d", "c")]
+        if not all(known[i] for i in (0,)):
+            del node.attrs[_HINT]
+            out.append(("drop-shape-hint", node.name, "-23330", None, "the new shape is not fully known"))
+        else:
+            rank = sum(1 for x in known if x)
+            new = [rank, known[0] or 1, known[1] or 1, known[3] or 1] if per == 4 else \
+                [rank, known[0] or 1, known[1] or 1, known[2] or 1, known[3] or 1]
+            if new != old:
+                node.attrs[_HINT] = Param.of(_HINT, new)
+                out.append(("update-shape-hint", node.name, ",".join(map(str, old)), ",".join(map(str, new))))
+    seen: set[int] = set()
+    stack = list(node.outputs)
+    dropped = 0
+    while stack:
+        v = stack.pop()
+        for u in v.uses:
+            n = u.node
+            if id(n) in seen:
+                continue
+            seen.add(id(n))
+            if _HINT in n.attrs:
+                del n.attrs[_HINT]
+                dropped += 1
+            stack.extend(n.outputs)
+    if dropped:
+        out.append(("drop-shape-hint", f"{dropped} layer(s)", "-23330", None,
+                    "their recorded output shapes (-23330) no longer hold after the reshape"))
+    return out
 
 
 def freeze_input(model: Any, node: Node, array: np.ndarray) -> list[tuple]:

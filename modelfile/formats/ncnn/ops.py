@@ -25,6 +25,7 @@ class NcnnOps(ModuleEditOps):
         return []  # ncnn inputs are looked up by name; their order carries no meaning
 
     def rename_value(self, value: Value, old: str, new: str) -> list[Change]:
+        old = value.name  # the blob's name: ``old`` may be a position (input#0) or the producing layer's name
         out = [Change("rename-blob", old, old, new, f"{len(value.uses)} use(s) and its producer line re-rendered")]
         value.name = new
         p = value.producer

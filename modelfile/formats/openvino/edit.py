@@ -6,14 +6,20 @@ from typing import Any
 
 import numpy as np
 
+from ...errors import ModelfileError
 from ...graph import Graph, Node, Value, fresh_name
 from . import new_const, new_parameter, new_result
 from .names import format_shape
+from .ionames import ir_version, tensor_name_collisions
+from .shapes import infer_touched, mark_touched
+
+#: model.meta key: the input/output name collisions a model had before an edit
+_CLASHES = "ir_name_clashes"
 
 __all__ = [
     "always_keep", "finish", "freeze_input", "is_input", "keep_roots", "new_constant", "new_input",
-    "order_inputs", "prepare", "remove_node", "rename_tensor", "set_input", "set_outputs", "set_parameter",
-    "to_ir_shape", "value_dtype", "value_shape",
+    "order_inputs", "prepare", "refresh_outputs", "remove_node", "rename_tensor", "rename_v10_io", "rename_value", "set_input", "set_outputs",
+    "set_parameter", "to_ir_shape", "value_dtype", "value_shape",
 ]
 
 _SINKS = ("Result", "Assign")
@@ -37,7 +43,11 @@ def to_ir_shape(shape: Any) -> tuple[Any, ...] | None:
 
 
 def prepare(model: Any) -> None:
-    """Nothing to prepare: IR constants are addressed by offset and re-laid by the writer."""
+    """Remember the input/output name collisions the model already has (:func:`finish` refuses new ones).
+
+    IR constants need nothing: they are addressed by offset and re-laid by the writer.
+    """
+    model.meta[_CLASHES] = {p.message for p in tensor_name_collisions(model)}
 
 
 def is_input(node: Node) -> bool:
@@ -69,27 +79,8 @@ def value_shape(value: Value) -> list[int | None] | None:
     return [d if isinstance(d, int) and d >= 0 else None for d in shape]
 
 
-def _downstream_values(value: Value) -> list[Value]:
-    seen: set[int] = set()
-    out: list[Value] = []
-    stack = [value]
-    while stack:
-        v = stack.pop()
-        for u in v.uses:
-            n = u.node
-            if n.op_type in _SINKS or id(n) in seen:
-                continue
-            seen.add(id(n))
-            if not (n.version or "").startswith("opset"):
-                continue  # custom ops take their shapes from their ports: leave them alone
-            for o in n.outputs:
-                out.append(o)
-                stack.append(o)
-    return out
-
-
 def set_parameter(model: Any, node: Node, *, shape: Any = None, dtype: str | None = None) -> list[tuple]:
-    """Set a Parameter's shape/type; clears stale port dims downstream (OpenVINO re-infers them)."""
+    """Set a Parameter's shape/type; the dims downstream are re-inferred by :func:`finish`."""
     changes: list[tuple] = []
     v = node.outputs[0]
     if shape is not None:
@@ -100,19 +91,13 @@ def set_parameter(model: Any, node: Node, *, shape: Any = None, dtype: str | Non
             node.attrs["shape"] = text
             v.shape = new
             changes.append(("set-input-shape", v.name or node.name, before, text))
-            cleared = 0
-            for d in _downstream_values(v):
-                if d.shape is not None and any(not (isinstance(x, int) and x == -1) for x in d.shape):
-                    d.shape = tuple(-1 for _ in d.shape)
-                    cleared += 1
-            if cleared:
-                changes.append(("clear-port-dims", f"{cleared} port(s) downstream of {v.name or node.name}", None,
-                                None, "OpenVINO re-infers these shapes when it loads the model"))
+            mark_touched(model, v)
     if dtype is not None and dtype != node.attrs.get("element_type"):
         before = node.attrs.get("element_type")
         node.attrs["element_type"] = dtype
         v.dtype = dtype
         changes.append(("set-input-type", v.name or node.name, before, dtype))
+        mark_touched(model, v)
     return changes
 
 
@@ -139,6 +124,7 @@ def freeze_input(model: Any, node: Node, array: np.ndarray) -> list[tuple]:
     const = new_const(g, array, node.name, element_type=et, names=list(v.names), index=at)
     v.replace_all_uses_with(const.outputs[0])
     remove_node(model, node)
+    mark_touched(model, const.outputs[0])  # a known value can make shapes further down static
     return [("freeze-input", v.name or node.name, f"Parameter {node.attrs.get('shape', '')} {et}",
              f"Const {format_shape(tuple(array.shape))} = {_preview(array)}")]
 
@@ -153,14 +139,20 @@ def new_constant(model: Any, name: str, array: np.ndarray, *, like: Value | None
     et = value_dtype(like) if like is not None else None
     node = new_const(g, array, fresh_name(name, g.layer_names()), element_type=et,
                      index=_index_before_users(g, like))
+    mark_touched(model, node.outputs[0])
     return node.outputs[0]
 
 
 def new_input(model: Any, name: str, *, shape: Any, dtype: str | None, like: Value | None = None) -> Value:
     g: Graph = model.graph
     ir_shape = to_ir_shape(shape) if shape is not None else (like.shape if like is not None else None)
-    node = new_parameter(g, fresh_name(name, g.layer_names()), dtype or "f32", ir_shape, names=[name])
-    return node.outputs[0]
+    if g.meta.get("ir_version") == 10:
+        # v10 names an input by its Parameter layer: that name, and no port names (a v11 convention)
+        v = new_parameter(g, name, dtype or "f32", ir_shape, names=[]).outputs[0]
+    else:
+        v = new_parameter(g, fresh_name(name, g.layer_names()), dtype or "f32", ir_shape, names=[name]).outputs[0]
+    mark_touched(model, v)
+    return v
 
 
 def set_outputs(model: Any, values: list[Value]) -> list[tuple]:
@@ -177,7 +169,7 @@ def set_outputs(model: Any, values: list[Value]) -> list[tuple]:
         r = by_value.get(id(v))
         if r is None:
             label = v.names[0] if v.names else (v.name or (v.producer.name if v.producer else "output"))
-            if not v.names:
+            if not v.names and g.meta.get("ir_version") != 10:  # v10 names an output by its producing layer
                 v.names = [label]
                 v.name = label
             r = new_result(g, v, fresh_name(f"{label}/sink_port_0", g.layer_names()))
@@ -226,12 +218,45 @@ def remove_nodes(model: Any, nodes: list[Node]) -> None:
     g: Graph = model.graph
     g.remove(nodes, safe=False)
     if any(n.op_type == "Result" for n in nodes):
-        g.outputs = [r.inputs[0] for r in g.nodes
-                     if r.op_type == "Result" and r.inputs and r.inputs[0] is not None]
+        refresh_outputs(model)
+
+
+def refresh_outputs(model: Any) -> None:
+    """``graph.outputs`` from the Result layers in file order (after Results were removed or re-pointed)."""
+    g: Graph = model.graph
+    g.outputs = [r.inputs[0] for r in g.nodes if r.op_type == "Result" and r.inputs and r.inputs[0] is not None]
 
 
 def finish(model: Any) -> list[tuple]:
-    return []
+    """Refuse new input/output name collisions; ports downstream of the edit get OpenVINO's dims."""
+    before = model.meta.pop(_CLASHES, set())
+    new = [p for p in tensor_name_collisions(model) if p.message not in before]
+    if new:
+        raise ModelfileError(f"the edit would leave two inputs/outputs with one name: {new[0].message} "
+                             "(rename one first)")
+    return infer_touched(model)
+
+
+def rename_value(model: Any, value: Value, old: str, new: str) -> list[tuple]:
+    """Rename what ``old`` designates on ``value`` so that ``read_model`` reports ``new``; no new collisions.
+
+    ``old`` is a name of the value, or a position/layer that designates it (``input#0``, ``op:1``): then its
+    primary tensor name is the one replaced. On a v10 IR an input/output is renamed by its layer.
+    """
+    g: Graph = model.graph
+    before = {p.message for p in tensor_name_collisions(model)}
+    if ir_version(g) == 10 and (value in g.inputs or value in g.outputs) and old not in value.names:
+        changes = rename_v10_io(model, value, old, new)
+    else:
+        tensor = old if old in value.names or not value.names else (
+            value.name if value.name in value.names else value.names[0])
+        changes = rename_tensor(model, value, tensor, new)
+        if tensor != old:
+            changes = [(c[0], old, *c[2:]) if c[0] == "rename-tensor" else c for c in changes]
+    after = [p for p in tensor_name_collisions(model) if p.message not in before]
+    if after:
+        raise ModelfileError(f"cannot rename {old!r} to {new!r}: {after[0].message}")
+    return changes
 
 
 def rename_tensor(model: Any, value: Value, old: str, new: str) -> list[tuple]:
@@ -255,4 +280,45 @@ def rename_tensor(model: Any, value: Value, old: str, new: str) -> list[tuple]:
         if r.op_type == "Result" and r.name == old:
             r.name = new
             changes.append(("rename-layer", old, old, new))
+    return changes
+
+
+def rename_v10_io(model: Any, value: Value, old: str, new: str) -> list[tuple]:
+    """Rename a v10 input/output the way v10 names it: by layer name, not by port ``names``.
+
+    An input's name is its Parameter's layer name; an output's is its producing
+    layer's name (``layer.N`` for port N of a layer with several outputs, so
+    ``new`` must then end in ``.N``). Port tensor names equal to ``old`` follow.
+    """
+    from .ionames import legacy_output_name
+
+    g: Graph = model.graph
+    changes: list[tuple] = []
+    p = value.producer
+    if p is None:
+        raise ModelfileError(f"{old!r} has no producing layer to rename")
+    if p.op_type == "Parameter":
+        layer_new = new
+    else:
+        if len(p.outputs) > 1:
+            suffix = f".{value.index}"
+            if not new.endswith(suffix) or len(new) == len(suffix):
+                raise ModelfileError(
+                    f"{old!r} is output {value.index} of layer {p.name!r}, which has {len(p.outputs)} outputs: a v10 "
+                    f"IR names it <layer>{suffix}, so the new name must end in {suffix!r} (or save as v11)")
+            layer_new = new[: -len(suffix)]
+        else:
+            layer_new = new
+    others = [n for n in g.nodes if n.name == layer_new and n is not p]
+    if others and any(o.op_type == "Parameter" or any(v in g.outputs for v in o.outputs) for o in others):
+        raise ModelfileError(f"cannot rename {old!r} to {new!r}: layer {layer_new!r} already names an input/output")
+    before = legacy_output_name(value) if p.op_type != "Parameter" else p.name
+    changes.append(("rename-layer", old, p.name, layer_new,
+                    "a v10 IR names its inputs/outputs after layers (read_model reports the layer name)"))
+    p.name = layer_new
+    if old in value.names or before in value.names:
+        value.names = [new if n in (old, before) else n for n in value.names]
+        if value.name in (old, before):
+            value.name = new
+        changes.append(("rename-tensor", old, old, new))
     return changes

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from ..edit_ops import ModuleEditOps
+from ...graph import Value
+from ...report import Change
+from ..edit_ops import ModuleEditOps, _changes
 from . import edit
 
 __all__ = ["IROps"]
@@ -12,3 +14,7 @@ class IROps(ModuleEditOps):
     """Edit operations bound to one IR model (tensor-name clashes are checked by the rename pass)."""
 
     module = edit
+
+    def rename_value(self, value: Value, old: str, new: str) -> list[Change]:
+        # v10 renames inputs/outputs by layer; positions rename the primary name; no new collisions
+        return _changes(edit.rename_value(self.model, value, old, new))

@@ -410,6 +410,9 @@ def _read(doc: IRDocument) -> Graph:
     if gsrc.edges is not None and gsrc.edge_pos is None and not gsrc.edges.empty:
         gsrc.edges0 = None  # plain block: re-parsed from the text if ever needed
     _model_rt_info(doc, graph)
+    graph.meta["ir_version"] = doc.version  # v10 and v11 name inputs/outputs differently (see ionames)
+    if doc.rt_from_legacy:
+        graph.meta["ir_rt_legacy"] = True  # rt_info came from <meta_data>: flat keys are written back there
     return graph
 
 

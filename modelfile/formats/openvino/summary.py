@@ -7,6 +7,7 @@ from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 from ...graph import Graph, Node
+from .ionames import implied_names, io_names
 from .names import parse_shape
 from .reader import IRDocument
 
@@ -43,12 +44,15 @@ def flatten_rt_info(rt: dict[str, Any], prefix: str = "") -> dict[str, str]:
     return out
 
 
-def _io(values: list[Any]) -> list[dict[str, Any]]:
+def _io(g: Graph, values: list[Any]) -> list[dict[str, Any]]:
+    """Inputs/outputs with the names read_model reports (v10: the layer-derived names first)."""
+    implied = implied_names(g)
     out = []
     for v in values:
         p = v.producer
-        out.append({"name": v.name, "names": list(v.names), "shape": _shape_json(v.shape), "dtype": v.dtype,
-                    "node": p.name if p is not None else None})
+        names = io_names(g, v, implied)
+        out.append({"name": names[0] if names else v.name, "names": names, "shape": _shape_json(v.shape),
+                    "dtype": v.dtype, "node": p.name if p is not None else None})
     return out
 
 
@@ -113,8 +117,8 @@ def describe(model: "Model", *, layers: bool = False) -> dict[str, Any]:
             "outputs": len(g.outputs),
             "subgraphs": sum(len(n.subgraphs) for n in nodes),
         },
-        "inputs": _io(g.inputs),
-        "outputs": _io(g.outputs),
+        "inputs": _io(g, g.inputs),
+        "outputs": _io(g, g.outputs),
         "ops": dict(sorted(hist.items(), key=lambda kv: (-kv[1], kv[0]))),
         "states": _states(nodes),
         "constants": {"count": len(consts), "bytes": const_bytes, "unique": len(unique)},

@@ -684,7 +684,17 @@ def _layer_attrs(node: Node, lid: str, orig: dict[str, str] | None) -> dict[str,
         want.pop("version", None)
     if orig is None:  # a new layer: the serializer's order
         want = {k: want[k] for k in ("id", "name", "type", "version") if k in want}
-    if "output_names" in want and node.op_type == "Result":
+    narrowed = node._meta.get("output_names") if node._meta is not None and node.op_type == "Result" else None
+    if narrowed is not None:
+        # a transform narrowed this output's names (several Results on one tensor): only names the tensor has
+        v = node.inputs[0] if node.inputs else None
+        names = _port_names(v, _value_name0(v)) if v is not None else []
+        keep = [n for n in narrowed if n in names]
+        if keep:
+            want["output_names"] = format_names(keep)
+        else:
+            want.pop("output_names", None)
+    elif "output_names" in want and node.op_type == "Result":
         v = node.inputs[0] if node.inputs else None
         names = _port_names(v, _value_name0(v)) if v is not None else []
         old = parse_names(want["output_names"])
@@ -1193,7 +1203,10 @@ def _document_text(model: "Model", top: _Plan, ctx: _Ctx) -> str:
     if top.changed:
         edits += _graph_edits(top, ctx)
     rt = g.meta.get("rt_info", {})
-    if rt != doc.rt_info0:
+    legacy = _legacy_edits(doc, rt, ctx) if rt != doc.rt_info0 and doc.rt_from_legacy else None
+    if legacy is not None:
+        edits += legacy
+    elif rt != doc.rt_info0:
         ind = st.unit
         if doc.rt_el is not None:
             ind = _indent_of(text, doc.rt_el.start) or st.unit
@@ -1208,6 +1221,48 @@ def _document_text(model: "Model", top: _Plan, ctx: _Ctx) -> str:
                     s -= 1
                 edits.append((s, el.end, ""))
     return _apply(text, 0, len(text), edits)
+
+
+def _legacy_edits(doc: IRDocument, rt: dict[str, Any], ctx: _Ctx) -> list[tuple[int, int, str]] | None:
+    """Edits keeping a legacy ``<meta_data>`` block legacy: flat keys added, changed or removed in place.
+
+    v10 files from mo keep their metadata in ``<meta_data>``; OpenVINO reads it only when there is no
+    ``<rt_info>``, so writing an ``<rt_info>`` would hide it. ``None`` when a change cannot be said in the
+    legacy form (a nested value other than the ones read from it).
+    """
+    meta = next((el for el in doc.legacy if el.tag == "meta_data"), None)
+    if meta is None or meta.empty:
+        return None
+    old = doc.rt_info0
+    for k in set(rt) | set(old):
+        if rt.get(k) != old.get(k) and (isinstance(rt.get(k), dict) or isinstance(old.get(k), dict)
+                                        or not _XML_NAME.match(k) or k in ("cli_parameters", "unset")):
+            return None
+    st = ctx.style
+    text = ctx.text
+    children = {c.tag: c for c in meta.elements()}
+    edits: list[tuple[int, int, str]] = []
+    ind = _indent_of(text, meta.start) or st.unit
+    for k, v in rt.items():
+        if old.get(k) == v:
+            continue
+        item = f'<{k} value="{_q(v)}"{st.close}'
+        c = children.get(k)
+        if c is not None:
+            edits.append((c.start, c.end, item))
+        else:
+            end = meta.inner_end
+            while end > meta.inner_start and text[end - 1] in " \t\r\n":
+                end -= 1
+            edits.append((end, end, f"{st.eol}{ind}{st.unit}{item}"))
+    for k in old:
+        if k not in rt and k in children:
+            c = children[k]
+            s0 = c.start
+            while s0 > meta.inner_start and text[s0 - 1] in " \t\r\n":
+                s0 -= 1
+            edits.append((s0, c.end, ""))
+    return edits
 
 
 def _fresh_document(model: "Model", top: _Plan, ctx: _Ctx) -> str:

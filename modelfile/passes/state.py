@@ -244,6 +244,8 @@ def cut_state(model: Model, *, names: dict[str, tuple[str | None, str | None]] |
     _store_record(g, record)
     if removed:
         report.notes.append(removal_summary(removed) + " (they only fed a ReadValue: its init value)")
+        for n in removed:  # the full list, as cut gives it (the CLI prints the summary unless --verbose)
+            report.add("remove-layer", n.name, before=n.op_type, detail="only fed a ReadValue")
     return report
 
 

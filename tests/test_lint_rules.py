@@ -124,6 +124,13 @@ CONST_EDGES = ('<edge from-layer="0" from-port="0" to-layer="4" to-port="0"/>\n'
                '<edge from-layer="4" from-port="2" to-layer="2" to-port="0"/>\n')
 
 
+RELU_IN2 = '<port id="2"><dim>1</dim><dim>3</dim></port>'
+E11 = '<edge from-layer="1" from-port="1" to-layer="1" to-port="2"/>\n'
+OUT1 = '<port id="1" precision="FP32"><dim>1</dim><dim>3</dim></port>'
+#: a Const of 4 added to a [1,3] input: the shapes cannot broadcast (only OpenVINO's shape inference says so)
+CONST4 = const(16).replace('shape="3"', 'shape="4"').replace("<dim>3</dim>", "<dim>4</dim>")
+
+
 def stateful(read_id: str) -> str:
     layers = (P_X + f'<layer id="3" name="rv" type="ReadValue" version="opset6">\n'
               f'<data variable_id="{read_id}" variable_type="f32" variable_shape="1,3"/>\n'
@@ -174,6 +181,9 @@ CASES: dict[str, Case] = {
                     ncnn(IN, "Clip clip 1 1 in0 out 0=0.0 1=6.0")),
     "NCNN019": Case(ncnn(IN, RELU + " 0=0.1 0=0.2"), (4, "0=0.2"), ncnn(IN, RELU + " 0=0.2")),
     "NCNN020": Case(ncnn(IN, "Softmax sm 1 1 in0 out 0=1"), (4, "0=1"), ncnn(IN, "Softmax sm 1 1 in0 out 0=1 1=1")),
+    "NCNN021": Case(ncnn(IN, "Permute p 1 1 in0 out 0=-1"), (4, "0=-1"), ncnn(IN, "Permute p 1 1 in0 out 0=1")),
+    "NCNN022": Case(ncnn(IN, "Input in1 0 1 in1", "ReLU relu 2 1 in0 in1 out"), (5, ""),
+                    ncnn(IN, "Input in1 0 1 in1", "ReLU relu 1 1 in0 out")),
     # -- sherpa ----------------------------------------------------------------------
     "SHERPA001": Case(lstm_encoder(None), (3, ""), lstm_encoder(), name="encoder.ncnn.param"),
     "SHERPA002": Case(lstm_encoder(meta_line="SherpaMetadata sherpa_meta_data1 0 0 0=3 1=2 2=8 3=16"), (3, ""),
@@ -220,6 +230,21 @@ CASES: dict[str, Case] = {
     "IR012": Case(ir(P_X + relu() + RESULT, E01 + E01 + E12), (18, "to-port"), GOOD_IR, name="m.xml"),
     "IR013": Case(ir(P_X.replace('names="x"', 'names="relu"') + relu() + RESULT, E01 + E12, version="10"),
                   (8, ""), ir(P_X + relu() + RESULT, E01 + E12, version="10"), name="m.xml"),
+    "IR014": Case(ir(P_X.replace("<dim>3</dim>", "<dim>-2</dim>") + relu() + RESULT, E01 + E12), (6, "<dim>-2"),
+                  GOOD_IR, name="m.xml"),
+    "IR015": Case(ir(P_X.replace('element_type="f32"', 'element_type="f99"') + relu() + RESULT, E01 + E12),
+                  (5, "element_type"), GOOD_IR, name="m.xml"),
+    "IR016": Case(ir(P_X + relu().replace(' version="opset1"', "") + RESULT, E01 + E12), (8, "<layer"), GOOD_IR,
+                  name="m.xml"),
+    "IR017": Case(ir(P_X + relu(extra_in=RELU_IN2) + RESULT, E01 + E12 + E11), (19, "to-layer"),
+                  ir(P_X + relu() + RESULT, E01 + E12), name="m.xml"),
+    "IR018": Case(ir(P_X + relu().replace('type="ReLU"', 'type="TensorIterator"') + RESULT, E01 + E12), (8, "<layer"),
+                  GOOD_IR, name="m.xml"),
+    "IR019": Case(ir(P_X + relu().replace("</port></output>", "</port>" + OUT1 + "</output>") + RESULT, E01 + E12),
+                  (10, 'id="1" precision'), GOOD_IR, name="m.xml", nth=1),
+    "IR020": Case(ir(P_X + RESULT + CONST4, CONST_EDGES), (2, "<net"), ir(P_X + RESULT + const(), CONST_EDGES),
+                  name="m.xml", bin_bad=bytes(16), bin_fixed=bytes(12)),
+    "IR021": Case('<?xml version="1.0"?>\n<net name="m" version="11">\n</net>\n', (2, "<net"), GOOD_IR, name="m.xml"),
     # -- files -----------------------------------------------------------------------
     # weights (.bin next to the param): PReLU reads 4 raw floats, InnerProduct a tagged 2x2 weight
     "NCNN101": Case(ncnn(IN, "PReLU p 1 1 in0 out 0=4"), (4, ""), ncnn(IN, "PReLU p 1 1 in0 out 0=4"),

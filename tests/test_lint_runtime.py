@@ -15,8 +15,9 @@ from test_lint_rules import CASES, E01, E12, P_X, RESULT, ir, relu
 
 # The runtime refuses the bad file (load_param != 0 / read_model raises / sherpa-ncnn dies).
 NCNN_REFUSES = {"NCNN000", "NCNN001", "NCNN003", "NCNN006", "NCNN012", "NCNN013", "NCNN014", "NCNN015",
-                "NCNN016", "NCNN020"}
-IR_REFUSES = {"IR000", "IR002", "IR005", "IR006", "IR007", "IR008", "IR009", "IR011", "IR012", "IR013"}
+                "NCNN016", "NCNN020", "NCNN021", "NCNN022"}
+IR_REFUSES = {"IR000", "IR002", "IR005", "IR006", "IR007", "IR008", "IR009", "IR011", "IR012", "IR013", "IR014", "IR015", "IR016",
+              "IR017", "IR018", "IR019", "IR020"}  # IR021: modelfile refuses, OpenVINO may not
 SHERPA_REFUSES = {"SHERPA001": -11, "SHERPA002": -11, "SHERPA004": -11, "SHERPA006": 255, "SHERPA012": -11}
 
 

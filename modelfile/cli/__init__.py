@@ -61,7 +61,7 @@ def _print_info(data: dict[str, Any]) -> None:
     t = Table(show_header=False, title=str(data.get("path", "")), title_justify="left")
     t.add_column("key", style="bold")
     t.add_column("value")
-    skip = {"path", "layer_types", "op_types", "inputs", "outputs", "sherpa_meta", "states", "rt_info", "weights"}
+    skip = {"path", "layer_types", "op_types", "inputs", "outputs", "sherpa_meta", "states", "rt_info", "weights", "lint"}
     for k, v in data.items():
         if k in skip or v is None or v == [] or v == {}:
             continue
@@ -106,6 +106,13 @@ def _print_info(data: dict[str, Any]) -> None:
         if meta.get("warning"):
             s.add_row("warning", meta["warning"], "")
         out.print(s)
+    lint = data.get("lint")
+    if lint:  # the last line: what lint would say
+        from rich.markup import escape
+
+        n = lint["errors"]
+        out.print(f"[yellow]warning:[/] modelfile lint fails with {n} error{'s' if n != 1 else ''} "
+                  f"(first: {escape(lint['first'])})", markup=True, highlight=False, soft_wrap=True)
 
 
 def _cell(v: Any) -> str:

@@ -60,6 +60,9 @@ def lint(
     skip_other_xml: Annotated[bool, typer.Option(
         "--skip-other-xml", help="Skip named .xml files that are not OpenVINO IR (for pre-commit).")] = False,
     list_rules: Annotated[bool, typer.Option("--list-rules", help="Print the rule table and exit.")] = False,
+    custom_layer: Annotated[Optional[list[str]], typer.Option(
+        "--custom-layer", help="A layer type the app registers itself (repeat, or comma-separate); it counts as "
+                               "known. Also [tool.modelfile] custom-layers in pyproject.toml.")] = None,
 ) -> None:
     """Check model files for mistakes ncnn, sherpa-ncnn and OpenVINO make silent.
 
@@ -89,7 +92,8 @@ def lint(
         raise typer.Exit(1 if _print_diffs(files, skip_other_xml) else 0)
     result = lint_paths(files, _split(select) or None, _split(ignore) or None, config, fix=fix,
                         fail_on=fail_on.lower() if fail_on else None, sherpa=sherpa, isolated=isolated,
-                        skip_other_xml=skip_other_xml)
+                        skip_other_xml=skip_other_xml,
+                        custom_layers=_split(custom_layer))
     if fmt == "text":
         if output is not None:
             from rich.console import Console

@@ -208,7 +208,7 @@ def _run_kind(path: Path, head: bytes, settings: FileSettings, enabled: Any) -> 
             irf = rules_ir.read_ir(path)
         except rules_ir.IrUnreadable as e:
             return [e.diagnostic]
-        return [d for d in rules_ir.check_ir(irf) if d.code in enabled]
+        return [d for d in rules_ir.check_ir(irf, enabled) if d.code in enabled]
     if head.startswith(_LFS):
         return [rules_ncnn.NCNN000.diag("this is a git-lfs pointer, not the model (run git lfs pull)", p, 1, 1)]
     try:
@@ -221,7 +221,7 @@ def _run_kind(path: Path, head: bytes, settings: FileSettings, enabled: Any) -> 
     except Exception as e:  # a reader bug must not take the whole run down
         return [rules_ncnn.NCNN000.diag(f"the ncnn reader failed on this file ({type(e).__name__}: {e}); "
                                         "please report it", p, hint="this is a bug in modelfile, not in the file")]
-    f = NcnnFile(p, graph, doc, settings.sherpa)
+    f = NcnnFile(p, graph, doc, settings.sherpa, settings.custom_layers)
     out: list[Diagnostic] = []
     for codes, check in rules_ncnn.CHECKS:
         if codes & enabled:
@@ -275,13 +275,15 @@ def lint_paths(
     fix: bool = False,
     isolated: bool = False,
     skip_other_xml: bool = False,
+    custom_layers: Sequence[str] | None = None,
 ) -> LintResult:
     """Lint files, folders and globs.
 
     ``select``/``ignore``/``fail_on``/``sherpa`` override the configuration
     (``config``: a :class:`LintConfig`, a ``pyproject.toml`` path, or None to
     find the nearest ``pyproject.toml`` per file; ``isolated`` ignores all
-    configuration). With ``fix`` the fixable findings are repaired in place
+    configuration). ``custom_layers``: layer types the app registers (added to the configuration's
+    ``[tool.modelfile] custom-layers``); they count as known. With ``fix`` the fixable findings are repaired in place
     first (see :func:`fix_file`) and the file is linted again. ``skip_other_xml``:
     see :func:`expand_paths`.
 
@@ -297,7 +299,8 @@ def lint_paths(
     for path in files:
         cfg = configs.for_path(path)
         settings = cfg.settings_for(path, select=list(select) if select else None,
-                                    ignore=list(ignore) if ignore else None, fail_on=fail_on, sherpa=sherpa)
+                                    ignore=list(ignore) if ignore else None, fail_on=fail_on, sherpa=sherpa,
+                                    custom_layers=list(custom_layers or ()))
         fr = FileResult(str(path), fail_on=settings.fail_on)
         diags = _run(path, settings)
         if fix and any(d.code in FIXABLE for d in diags):
@@ -316,13 +319,15 @@ def lint_file(
     *,
     sherpa: bool | None = None,
     config: LintConfig | Path | str | None = None,
+    custom_layers: Sequence[str] | None = None,
 ) -> list[Diagnostic]:
-    """Findings for one file, sorted by position (configuration as in :func:`lint_paths`)."""
+    """Findings for one file, sorted by position (configuration and ``custom_layers`` as in
+    :func:`lint_paths`)."""
     _check_codes(select, ignore)
     p = Path(path)
     cfg = _Configs(config, False).for_path(p)
     settings = cfg.settings_for(p, select=list(select) if select else None, ignore=list(ignore) if ignore else None,
-                                sherpa=sherpa)
+                                sherpa=sherpa, custom_layers=list(custom_layers or ()))
     return _finish(_run(p, settings), settings)
 
 

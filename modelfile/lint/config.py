@@ -52,6 +52,8 @@ class FileSettings:
     severity: dict[str, Severity] = field(default_factory=dict)
     #: findings at or above this make the exit code 1 (None = never)
     fail_on: Severity | None = Severity.ERROR
+    #: layer types the app registers (``[tool.modelfile] custom-layers``, ``--custom-layer``)
+    custom_layers: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -77,11 +79,14 @@ class LintConfig:
     severity: dict[str, Severity] = field(default_factory=dict)
     per_file_ignores: dict[str, list[str]] = field(default_factory=dict)
     overrides: list[_Override] = field(default_factory=list)
-    #: whether the pyproject.toml had a [tool.modelfile.lint] table
+    #: ``[tool.modelfile] custom-layers``: types the app registers, known to every command
+    custom_layers: list[str] = field(default_factory=list)
+    #: whether the pyproject.toml had a [tool.modelfile.lint] table or custom-layers
     present: bool = False
 
     def settings_for(self, path: Path, *, select: list[str] | None = None, ignore: list[str] | None = None,
-                     fail_on: str | None = None, sherpa: bool | None = None) -> FileSettings:
+                     fail_on: str | None = None, sherpa: bool | None = None,
+                     custom_layers: list[str] | None = None) -> FileSettings:
         """Settings for ``path``; the command-line values given here win over the file's."""
         sel = list(self.select) if self.select is not None else None
         ign = list(self.ignore)
@@ -113,7 +118,8 @@ class LintConfig:
             selection = Selection(sel, ign)
         except ValueError as e:
             raise ModelfileError(str(e), code="LINT-CONFIG", file=str(self.source or "")) from None
-        return FileSettings(selection, sh, sev, _fail_on(fo, self.source))
+        return FileSettings(selection, sh, sev, _fail_on(fo, self.source),
+                            frozenset(self.custom_layers) | frozenset(custom_layers or ()))
 
     def _matches(self, path: Path, pattern: str) -> bool:
         p = path.resolve()
@@ -187,8 +193,17 @@ def load_config(pyproject: Path) -> LintConfig:
         raise ModelfileError(f"cannot read: {e}", code="LINT-CONFIG", file=str(pyproject)) from None
     except tomllib.TOMLDecodeError as e:
         raise ModelfileError(f"invalid TOML: {e}", code="LINT-CONFIG", file=str(pyproject)) from None
-    table = data.get("tool", {}).get("modelfile", {}).get("lint")
+    tool = data.get("tool", {}).get("modelfile", {})
+    tool = tool if isinstance(tool, dict) else {}
+    table = tool.get("lint")
     cfg = LintConfig(root=pyproject.parent, source=pyproject)
+    custom = tool.get("custom-layers", tool.get("custom_layers"))
+    if custom is not None:
+        if not isinstance(custom, list) or not all(isinstance(x, str) and x.strip() for x in custom):
+            raise ModelfileError("[tool.modelfile] custom-layers must be a list of layer type names",
+                                 code="LINT-CONFIG", file=str(pyproject))
+        cfg.custom_layers = [x.strip() for x in custom]
+        cfg.present = True
     if table is None:
         return cfg
     if not isinstance(table, dict):

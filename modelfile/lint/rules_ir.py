@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from lxml import etree
 
@@ -70,6 +71,37 @@ IR101 = rule("IR101", "ir-bin-surplus", "warning",
              "The .bin is longer than its Consts need: bytes after the last Const's data that nothing reads "
              "(the .bin belongs to another version of the .xml, or was padded).",
              "check that the .xml and the .bin come from the same save")
+IR014 = rule("IR014", "bad-shape", "error",
+             "A shape OpenVINO cannot parse: a Parameter/Const shape that is not a list of dims, a <dim> that is "
+             "not an integer >= -1.",
+             "write dims as integers (-1 or ? for dynamic in a shape attribute, -1 in <dim>)")
+IR015 = rule("IR015", "bad-element-type", "error",
+             "An element_type or port precision OpenVINO does not know ('is not a member of enum element::Type_t').",
+             "use f32, f16, i64, i32, u8, boolean... (precision: FP32, FP16, I64...)")
+IR016 = rule("IR016", "missing-attribute", "error",
+             "A mandatory attribute is missing or empty: layer id/type/version, port id, edge ends, Const "
+             "offset/size/shape/element_type.",
+             "add the attribute; OpenVINO says 'missing mandatory attribute'")
+IR017 = rule("IR017", "cycle", "error",
+             "The edges form a cycle (or a layer feeds itself): OpenVINO fails ('Attempt to access node ... that "
+             "not in graph').",
+             "break the cycle; recurrence belongs in a TensorIterator/Loop body with back edges")
+IR018 = rule("IR018", "missing-body", "error",
+             "A TensorIterator/Loop without <body>, or an If without <then_body>/<else_body>: OpenVINO fails "
+             "('TensorIterator has no body').",
+             "add the body graph, or replace the layer")
+IR019 = rule("IR019", "duplicate-port-id", "error",
+             "Two input ports or two output ports of one layer share an id: edges reach only one of them "
+             "(OpenVINO: 'node index is out of range').",
+             "give every port of a layer its own id")
+IR020 = rule("IR020", "openvino-refuses", "error",
+             "OpenVINO's read_model refuses the file (shape inference, op attributes...); checked when OpenVINO "
+             "is installed and no other rule found an error.",
+             "fix what OpenVINO's message names")
+IR021 = rule("IR021", "modelfile-refuses", "error",
+             "modelfile's IR reader refuses the file for a reason no other rule reports, so no modelfile command "
+             "can open it.",
+             "fix what the message names")
 
 #: opset names the IR frontend resolves (2026.4 ships opset1..opset17)
 KNOWN_OPSETS = frozenset({f"opset{i}" for i in range(1, 18)} | {"experimental", "extension"})
@@ -85,13 +117,22 @@ _LFS = b"version https://git-lfs.github.com/spec/"
 
 @dataclass
 class IrFile:
-    """A parsed IR: the root element and the text lines (for columns)."""
+    """A parsed IR: the root element and the text (its lines, for columns, are split on first use)."""
 
     path: str
     root: etree._Element
-    lines: list[str]
+    text: str
     bin_path: Path | None = None
+    #: why modelfile's own reader refused the file, if it did (reported as IR021 when nothing else is)
+    load_error: Any = None
     _same_line: dict[tuple[str, int], list[etree._Element]] = field(default_factory=dict)
+    _lines: list[str] | None = None
+
+    @property
+    def lines(self) -> list[str]:
+        if self._lines is None:
+            self._lines = self.text.splitlines()
+        return self._lines
 
     def pos(self, el: etree._Element, attr: str | None = None) -> tuple[int, int]:
         """``(line, column)`` of ``el`` (of its ``attr="`` when given)."""
@@ -135,18 +176,44 @@ class IrUnreadable(Exception):
 
 
 def read_ir(path: Path, data: bytes | None = None) -> IrFile:
-    """Parse ``path`` safely; raise :class:`IrUnreadable` with an IR000 finding when it cannot be read."""
+    """Parse ``path`` safely; raise :class:`IrUnreadable` with an IR000 finding when it cannot be read.
+
+    The file goes through modelfile's own IR reader first, so that lint and every other command agree on
+    what is well-formed XML (the reader's XML errors are IR000 here, at the reader's position); its other
+    refusals are kept in :attr:`IrFile.load_error` (rule IR021). The rules then look at an lxml tree of the
+    same decoded text (lxml is told the encoding, so a declaration only the reader knows is no error).
+    """
+    from ..errors import ModelfileError
+    from ..formats.openvino.reader import XML_ERROR, read_bytes
+
     p = str(path)
     if data is None:
         data = path.read_bytes()
     if data.startswith(_LFS):
         raise IrUnreadable(IR000.diag("this is a git-lfs pointer, not the model (run git lfs pull)", p, 1, 1))
-    if not data.strip():
+    if not data or data.isspace():
         raise IrUnreadable(IR000.diag("empty file", p, 1, 1))
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True,
-                             remove_comments=False)
+    load_error: ModelfileError | None = None
+    text0: str | None = None
     try:
-        root = etree.fromstring(data, parser)
+        text0 = read_bytes(data, path, check_weights=False)[1].text
+    except ModelfileError as e:
+        d = e.diagnostic
+        if d.code == XML_ERROR:
+            raise IrUnreadable(IR000.diag(d.message, p, d.line or 1, d.column or 1)) from None
+        load_error = e
+    if text0 is None:
+        from ..formats.openvino.reader import _decode
+
+        try:
+            text0, _enc = _decode(data, p)
+        except ModelfileError as e:  # pragma: no cover - the reader above raised it already
+            d = e.diagnostic
+            raise IrUnreadable(IR000.diag(d.message, p, d.line or 1, d.column or 1)) from None
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True,
+                             remove_comments=False, encoding="utf-8")
+    try:
+        root = etree.fromstring(text0.encode("utf-8"), parser)
     except etree.XMLSyntaxError as e:
         line, col = (e.position if e.position else (1, 1))
         raise IrUnreadable(IR000.diag(f"XML error: {e.msg}", p, line or 1, col or 1)) from None
@@ -156,9 +223,8 @@ def read_ir(path: Path, data: bytes | None = None) -> IrFile:
     if not isinstance(root.tag, str) or root.tag.lower() != "net":
         raise IrUnreadable(IR000.diag(f"root element is <{root.tag}>, not <net>: not an OpenVINO IR", p,
                                       root.sourceline or 1, 1))
-    text = data.decode("utf-8", errors="replace")
     bin_path = path.with_suffix(".bin")
-    return IrFile(p, root, text.splitlines(), bin_path)
+    return IrFile(p, root, text0, bin_path, load_error=load_error)
 
 
 def _children(el: etree._Element, tag: str) -> list[etree._Element]:
@@ -203,7 +269,72 @@ def _graphs(root: etree._Element) -> Iterator[etree._Element]:
                     stack.append(b)
 
 
-def check_ir(f: IrFile) -> Iterator[Diagnostic]:
+def check_ir(f: IrFile, enabled: set[str] | None = None) -> Iterator[Diagnostic]:
+    """Every IR finding of ``f`` (of the ``enabled`` codes); IR021 (modelfile's reader refuses) and IR020
+    (OpenVINO refuses) only when no other rule found an error, so one root cause gives one error."""
+    out = [d for d in _check_static(f) if enabled is None or d.code in enabled]
+    if f.load_error is not None and not _has_error(out) and (enabled is None or "IR021" in enabled):
+        d = f.load_error.diagnostic
+        out.append(IR021.diag(f"modelfile cannot load this file: {d.message}", f.path, d.line or 1, d.column or 1))
+    if not _has_error(out) and (enabled is None or "IR020" in enabled):
+        out.extend(_check_openvino(f))
+    yield from out
+
+
+def _has_error(diags: list[Diagnostic]) -> bool:
+    return any(d.severity.value == "error" for d in diags)
+
+
+_core: Any = None
+
+
+def _check_openvino(f: IrFile) -> Iterator[Diagnostic]:
+    """One IR020 finding with OpenVINO's own message when ``read_model`` refuses the file."""
+    global _core
+    import importlib.util
+
+    if importlib.util.find_spec("openvino") is None:
+        return
+    if any(not re.fullmatch(r"opset\d+", layer.get("version") or "") for layer in f.root.iter("layer")):
+        return  # extension ops: only the app that loads the extension can read the model
+    has_weights = any((c.get("type") or "").lower() == "const" for c in f.root.iter("layer"))
+    bin_ok = f.bin_path is not None and f.bin_path.is_file()
+    if has_weights and bin_ok:
+        with open(f.bin_path, "rb") as fh:  # type: ignore[arg-type]
+            bin_ok = fh.read(len(_LFS)) != _LFS
+    if has_weights and not bin_ok:
+        return  # IR008 already says the weights are missing; read_model would only repeat it
+    try:
+        import openvino as ov
+
+        if _core is None:
+            _core = ov.Core()
+        _core.read_model(f.path)
+    except Exception as e:  # OpenVINO raises RuntimeError subclasses; any refusal is the finding
+        msg = _ov_message(str(e))
+        line, col = _ov_position(f, msg)
+        yield IR020.diag(f"OpenVINO read_model refuses the file: {msg}", f.path, line, col)
+
+
+def _ov_message(text: str) -> str:
+    """The informative line of an OpenVINO exception (without 'Check ... failed at src/...cpp' noise)."""
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    useful = [ln for ln in lines if not re.match(r"(Exception from |Check .* failed at )", ln) and ".cpp:" not in ln]
+    msg = " ".join(useful[-2:]) if useful else (lines[-1] if lines else "unknown error")
+    return msg[:300]
+
+
+def _ov_position(f: IrFile, msg: str) -> tuple[int, int]:
+    """The line of the layer OpenVINO's message names (its name or id), else the <net> element."""
+    for m in re.finditer(r"[\"'`]([^\"'`]{1,200})[\"'`]|\bid:? ?(\d+)", msg):
+        key, lid = m.group(1), m.group(2)
+        for layer in f.root.iter("layer"):
+            if (key is not None and layer.get("name") == key) or (lid is not None and layer.get("id") == lid):
+                return f.pos(layer)
+    return f.pos(f.root)
+
+
+def _check_static(f: IrFile) -> Iterator[Diagnostic]:
     root = f.root
     version = root.get("version")
     if version not in ("10", "11"):
@@ -214,6 +345,8 @@ def check_ir(f: IrFile) -> Iterator[Diagnostic]:
     consts: list[etree._Element] = []
     for g in _graphs(root):
         yield from _check_graph(f, g)
+        yield from _check_layers(f, g)
+        yield from _check_cycles(f, g)
         layers = _child(g, "layers")
         for layer in _children(layers, "layer") if layers is not None else []:
             t = (layer.get("type") or "").lower()
@@ -354,6 +487,154 @@ def _check_graph(f: IrFile, g: etree._Element) -> Iterator[Diagnostic]:
                                f"port {prev[1]} (line {prev[2].sourceline}); OpenVINO renames one of them", "names")
 
 
+_DIM = re.compile(r"\s*-?[0-9]+\s*")
+_BODIES = {"tensoriterator": ("body",), "loop": ("body",), "if": ("then_body", "else_body")}
+_TYPED = ("element_type", "destination_type")
+
+
+def _canonical(precision: str) -> str:
+    """The element type a port precision names (``FP32`` -> ``f32``, ``I64`` -> ``i64``, ``BOOL`` -> ``boolean``)."""
+    from ..formats.openvino.names import element_type_of_precision
+
+    return element_type_of_precision(precision)
+
+
+def _precisions() -> frozenset[str]:
+    """Port precisions OpenVINO 2026 reads (checked against it): the legacy upper-case names, every
+    element type name, and the upper-case form of the integer and small-float types ("F32" and "fp32" fail)."""
+    from ..formats.openvino.names import BITS, ELEMENT_TYPES
+
+    legacy = {"FP64", "FP32", "FP16", "BF16", "BIN", "BOOL", "STRING", "UNSPECIFIED"}
+    upper = {t.upper() for t in BITS if t not in ("f64", "f32", "f16", "bf16", "boolean")}
+    return frozenset(legacy | upper | (ELEMENT_TYPES - {"undefined"}))
+
+
+def _check_layers(f: IrFile, g: etree._Element) -> Iterator[Diagnostic]:
+    """Attributes, ports, dims, element types and bodies of each layer of one graph."""
+    from ..formats.openvino.names import ELEMENT_TYPES, parse_shape
+
+    layers_el = _child(g, "layers")
+    for layer in _children(layers_el, "layer") if layers_el is not None else []:
+        name = layer.get("name", "")
+        for attr in ("id", "name", "type", "version"):
+            v = layer.get(attr)
+            if v is None or (attr in ("id", "type") and not v.strip()):
+                what = "has no" if v is None else "has an empty"
+                yield f.at(IR016, layer, f"layer {name!r} {what} {attr} attribute; OpenVINO refuses it"
+                           + (" ('missing mandatory attribute')" if v is None else ""), attr if v is not None else None)
+        t = (layer.get("type") or "").lower()
+        for tag in _BODIES.get(t, ()):
+            if _child(layer, tag) is None:
+                yield f.at(IR018, layer, f"{layer.get('type')} {name!r} has no <{tag}>; OpenVINO fails "
+                           f"('{layer.get('type')} has no body')")
+        for kind in ("input", "output"):
+            seen: dict[str, etree._Element] = {}
+            for port in _ports(layer, kind):
+                pid = port.get("id")
+                if pid is None or not pid.strip():
+                    yield f.at(IR016, port, f"an {kind} port of {name!r} has no id")
+                    continue
+                if pid in seen:
+                    yield f.at(IR019, port, f"{kind} port id {pid} of {name!r} is already used at line "
+                               f"{seen[pid].sourceline}; edges reach only one of them", "id")
+                seen[pid] = port
+                for dim in _children(port, "dim"):
+                    text = dim.text or ""
+                    if not _DIM.fullmatch(text) or not -1 <= int(text) < 2**63:
+                        yield f.at(IR014, dim, f"<dim>{text.strip()[:20]}</dim> of {name!r} port {pid} is not a "
+                                   "dimension; OpenVINO needs an integer >= -1 ('-1' = dynamic)")
+                prec = port.get("precision")
+                if prec is not None and prec not in _precisions():
+                    yield f.at(IR015, port, f"precision {prec[:20]!r} of {name!r} port {pid} is not an element "
+                               "type; OpenVINO fails ('Unsupported element type')", "precision")
+        data = _child(layer, "data")
+        if t == "const":
+            missing = [a for a in ("element_type", "shape", "offset", "size")
+                       if data is None or data.get(a) is None]
+            if missing and data is not None:  # no <data> at all is IR006
+                yield f.at(IR016, data, f"Const {name!r} has no {', '.join(missing)}; OpenVINO refuses it "
+                           "('missing mandatory attribute')")
+        if data is None:
+            continue
+        if t in ("parameter", "const") and data.get("shape") is not None:
+            try:
+                shape = parse_shape(data.get("shape", ""))
+                bad = shape is not None and any(not isinstance(d, tuple) and d < -1 for d in shape)
+                # a constant has a static shape: no dynamic dims, ranges or dynamic rank
+                bad = bad or (t == "const" and (shape is None or any(isinstance(d, tuple) or d < 0 for d in shape)))
+            except ValueError:
+                bad = True
+            if bad:
+                what = "a static shape" if t == "const" else "a shape OpenVINO can parse"
+                yield f.at(IR014, data, f"shape {data.get('shape', '')[:40]!r} of {name!r} is not {what} "
+                           "('Cannot parse dimension' / 'Attribute and shape size are inconsistent')", "shape")
+        for attr in _TYPED:
+            et = data.get(attr)
+            if et is not None and et not in ELEMENT_TYPES:
+                yield f.at(IR015, data, f"{attr} {et[:20]!r} of {name!r} is not an OpenVINO element type "
+                           "('is not a member of enum element::Type_t'; names are lower case)", attr)
+        et = data.get("element_type")
+        outs = _ports(layer, "output")
+        prec = outs[0].get("precision") if t in ("parameter", "const") and outs else None
+        if et in ELEMENT_TYPES and prec in _precisions() and et not in ("dynamic", "undefined") and \
+                _canonical(prec) not in (et, "dynamic", "undefined"):
+            yield f.at(IR015, data, f"element_type {et!r} of {name!r} disagrees with its port precision {prec!r}; "
+                       "consumers are checked against one of them and fail ('do not have the same element type')",
+                       "element_type")
+    edges_el = _child(g, "edges")
+    for e in _children(edges_el, "edge") if edges_el is not None else []:
+        missing = [a for a in ("from-layer", "from-port", "to-layer", "to-port") if e.get(a) is None]
+        if missing:
+            yield f.at(IR016, e, f"<edge> has no {', '.join(missing)}")
+
+
+def _check_cycles(f: IrFile, g: etree._Element) -> Iterator[Diagnostic]:
+    """Self-loops and cycles among one graph's layers (an IR graph must be acyclic)."""
+    layers_el, edges_el = _child(g, "layers"), _child(g, "edges")
+    layers = {lay.get("id", ""): lay for lay in (_children(layers_el, "layer") if layers_el is not None else [])}
+    succ: dict[str, list[str]] = {lid: [] for lid in layers}
+    indeg = dict.fromkeys(layers, 0)
+    first_edge: dict[tuple[str, str], etree._Element] = {}
+    for e in _children(edges_el, "edge") if edges_el is not None else []:
+        fl, tl = e.get("from-layer", ""), e.get("to-layer", "")
+        if fl not in layers or tl not in layers:
+            continue
+        if fl == tl:
+            yield f.at(IR017, e, f"layer {layers[fl].get('name', '')!r} (id {fl}) feeds itself; OpenVINO fails "
+                       "('Attempt to access node ... that not in graph')", "to-layer")
+            continue
+        first_edge.setdefault((fl, tl), e)
+        succ[fl].append(tl)
+        indeg[tl] += 1
+    ready = [lid for lid, n in indeg.items() if n == 0]
+    while ready:
+        lid = ready.pop()
+        for nxt in succ[lid]:
+            indeg[nxt] -= 1
+            if indeg[nxt] == 0:
+                ready.append(nxt)
+    left = {lid for lid, n in indeg.items() if n > 0}
+    if not left:
+        return
+    # every remaining layer has a remaining producer: walk producers until a layer repeats, that is a cycle
+    pred: dict[str, list[str]] = {}
+    for a, bs in succ.items():
+        for b in bs:
+            pred.setdefault(b, []).append(a)
+    start = next(lid for lid in layers if lid in left)
+    path, at = [start], {start: 0}
+    while True:
+        prv = next(x for x in pred[path[-1]] if x in left)
+        if prv in at:
+            cycle = (path[at[prv]:] + [prv])[::-1]
+            break
+        at[prv] = len(path)
+        path.append(prv)
+    names = " -> ".join(repr(layers[x].get("name", x)) for x in cycle)
+    yield f.at(IR017, first_edge[(cycle[-2], cycle[-1])], f"the edges form a cycle: {names} "
+               f"({len(left)} layer(s) on cycles); OpenVINO fails ('Attempt to access node ... that not in graph')")
+
+
 def _elements(shape: str) -> int | None:
     s = shape.strip().strip("[]").strip()
     if not s:
@@ -380,6 +661,14 @@ def _check_consts(f: IrFile, consts: list[etree._Element]) -> Iterator[Diagnosti
         except ValueError:
             yield f.at(IR006, data, f"Const {c.get('name', '')!r}: offset/size are not integers")
             continue
+        et = (data.get("element_type") or "").lower()
+        et = _PRECISION.get(et, et)
+        n = _elements(data.get("shape", "")) if data.get("shape") is not None and data.get("size") is not None else None
+        bits = _BITS.get(et)
+        if n is not None and bits is not None and size < math.ceil(n * bits / 8):
+            yield f.at(IR006, data, f"Const {c.get('name', '')!r}: size {size} is too small for shape "
+                       f"[{data.get('shape')}] of {et} ({math.ceil(n * bits / 8)} bytes); 'Attribute and shape "
+                       "size are inconsistent'", "size")
         if size > 0:
             needing.append((c, data, offset, size))
     if not needing:
@@ -408,9 +697,7 @@ def _check_consts(f: IrFile, consts: list[etree._Element]) -> Iterator[Diagnosti
         n = _elements(data.get("shape", ""))
         bits = _BITS.get(et)
         if n is not None and bits is not None and size < math.ceil(n * bits / 8):
-            bad += 1
-            yield f.at(IR006, data, f"Const {name!r}: size {size} is too small for shape [{data.get('shape')}] of "
-                       f"{et} ({math.ceil(n * bits / 8)} bytes); 'Attribute and shape size are inconsistent'", "size")
+            bad += 1  # reported above, with or without the .bin
     if bad:
         return  # the sizes are wrong: what lies after them says nothing
     end = max(offset + size for _c, _d, offset, size in needing)

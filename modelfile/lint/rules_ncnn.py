@@ -11,6 +11,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 
+import json
+from importlib import resources
+
 from ..errors import Diagnostic, ModelfileError
 from ..formats.ncnn.layers import BUILTIN_TYPES
 from ..formats.ncnn.params import ARRAY_KEY_BASE, MAX_PARAM_ID, classify_chunk, is_float_text
@@ -90,6 +93,15 @@ NCNN019 = rule("NCNN019", "duplicate-param", "warning",
 NCNN020 = rule("NCNN020", "fixbug-flag", "error",
                "Softmax with axis != 0 without 1=1, or Reduction with axes without 5=1: ncnn refuses the layer.",
                "add the flag (1=1 for Softmax, 5=1 for Reduction); ncnn says 'param is too old'")
+NCNN021 = rule("NCNN021", "param-refused", "error",
+               "A layer param ncnn's load_param (or load_model) refuses: a required one missing (Convolution "
+               "without num_output/weight_data_size) or a value out of range (Permute 0=-1); from the table "
+               "probed against the ncnn runtime.",
+               "set the param to a value ncnn accepts (the message gives the range)")
+NCNN022 = rule("NCNN022", "layer-blob-count", "error",
+               "A layer with a number of bottoms/tops ncnn refuses (single-input/single-output layers must have "
+               "exactly 1 and 1).",
+               "give the layer one bottom and one top (insert a Split / Concat where the graph needs more)")
 
 #: built-in types whose ncnn_add_layer is OFF in default builds
 _OFF_BY_DEFAULT = frozenset({"ArgMax", "SPP"})
@@ -250,6 +262,10 @@ def check_duplicate_tops(f: NcnnFile) -> Iterator[Diagnostic]:
             if prev is None:
                 first[v.name] = node
                 continue
+            if f.doc is None:  # .param.bin: blobs are indexes, the last writer becomes the producer
+                yield f.at(NCNN008, node, None, f"blob {v.name!r} is already produced by layer {prev.name!r}; "
+                           f"ncnn makes {node.name!r} its producer, so every reader of the index gets this output")
+                continue
             where = f"line {f.lineno(prev)}" if f.lineno(prev) else f"layer {prev.name!r}"
             yield f.at(NCNN008, node, ll.tops[k] if ll else None,
                        f"blob {v.name!r} is already produced at {where}; ncnn wires every later use of the name "
@@ -311,11 +327,16 @@ def check_unused_outputs(f: NcnnFile) -> Iterator[Diagnostic]:
 
 @_check("NCNN012", "NCNN013")
 def check_types(f: NcnnFile) -> Iterator[Diagnostic]:
-    known = SHERPA_CUSTOM_TYPES if is_sherpa_encoder(f) else frozenset()
+    known = (SHERPA_CUSTOM_TYPES if is_sherpa_encoder(f) else frozenset()) | f.custom_layers
     near = {id(n) for n in meta_near_misses(f)}  # a misspelled meta layer is SHERPA002
     reported: set[str] = set()
+    counts: dict[str, int] = {}
+    for node in f.graph.nodes:
+        counts[node.op_type] = counts.get(node.op_type, 0) + 1
     for node in f.graph.nodes:
         t = node.op_type
+        if t in f.custom_layers:
+            continue  # the app registers it (--custom-layer / custom-layers), maybe over a built-in
         if t in _OFF_BY_DEFAULT and t not in reported:
             reported.add(t)
             ll = f.line(node)
@@ -326,15 +347,16 @@ def check_types(f: NcnnFile) -> Iterator[Diagnostic]:
             continue
         ll = f.line(node)
         tok = ll.type if ll else None
+        if t in reported:
+            continue  # one finding per type, not per layer
+        reported.add(t)
+        more = f" ({counts[t]} layers)" if counts[t] > 1 else ""
         if t.startswith(CONVERTER_PREFIXES):
-            yield f.at(NCNN013, node, tok, f"layer type {t!r} is an unconverted converter op; "
+            yield f.at(NCNN013, node, tok, f"layer type {t!r} is an unconverted converter op{more}; "
                        f"ncnn fails with 'layer {t} not exists or registered'")
-        elif t not in reported:
-            reported.add(t)
-            n = sum(1 for x in f.graph.nodes if x.op_type == t)
-            more = f" ({n} layers)" if n > 1 else ""
+        else:
             yield f.at(NCNN012, node, tok, f"layer type {t!r} is not an ncnn built-in{more}; loading needs "
-                       "register_custom_layer in the app")
+                       "register_custom_layer in the app (or declare it: --custom-layer / custom-layers)")
 
 
 # -- params ------------------------------------------------------------------------
@@ -344,6 +366,11 @@ _INT = re.compile(r"[+-]?[0-9]+")
 _FLOAT = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _INF_NAN = re.compile(r'"?[+-]?(?:inf(?:inity)?|nan)"?', re.IGNORECASE)
 _MAX_CHUNK = 15
+# Chunks _chunk_problem certainly accepts: an int of at most 9 digits (fits 32 bits), or a float with at most 9
+# integer and 9 fraction digits and an exponent below 30 (within float32)
+_PLAIN = r"[+-]?(?:[0-9]{1,9}(?:\.[0-9]{0,9})?|\.[0-9]{1,9})(?:[eE][+-]?[0-2]?[0-9])?"
+_PLAIN_VALUES = re.compile(rf"{_PLAIN}(?:,{_PLAIN})*")
+_FLT_MAX = 3.4028234663852886e38
 _INF_HINT = "ncnn has no inf/nan: write 3.402823e+38 (FLT_MAX) or -3.402823e+38, or drop the key for the default"
 
 
@@ -389,6 +416,8 @@ def _chunk_problem(chunk: str) -> str | None:
             return f"{chunk!r} has {len(frac)} fraction digits; ncnn's float reader overflows after 9"
         if whole and int(whole) > 0xFFFFFFFF:
             return f"{chunk!r} has an integer part beyond 32 bits; ncnn's float reader overflows"
+        if abs(float(chunk)) > _FLT_MAX:
+            return f"{chunk!r} is beyond the float32 range; ncnn reads inf"
         return None
     if not _INT.fullmatch(chunk):
         return f"{chunk!r} is not an integer; ncnn reads only its leading digits"
@@ -410,8 +439,10 @@ def value_problems(p: ParamTok) -> Iterator[tuple[int, int, str]]:
         elif len(v.strip('"')) > 255:
             yield p.value_col, len(v), "string longer than 255 characters; ncnn fails with 'string too long'"
         return
-    col = p.value_col
     parts = v.split(",")
+    if _PLAIN_VALUES.fullmatch(v) and max(map(len, parts)) <= _MAX_CHUNK:
+        return  # the common case, checked in C: long weight-like arrays must not cost a Python loop per value
+    col = p.value_col
     if not old and len(parts) > 1 and parts[-1] == "":
         parts.pop()  # k=4, is a one-element array
     for k, chunk in enumerate(parts):
@@ -426,6 +457,13 @@ def value_problems(p: ParamTok) -> Iterator[tuple[int, int, str]]:
 
 @_check("NCNN014", "NCNN015", "NCNN016", "NCNN017", "NCNN018", "NCNN019", "NCNN020")
 def check_params(f: NcnnFile) -> Iterator[Diagnostic]:
+    if f.doc is not None:
+        for node in f.graph.nodes:
+            if f.line(node) is None and f.lineno(node):
+                # the reader took it, but the params do not split into key=value tokens the way ncnn reads
+                # them (a tab inside a value, a stray token): ncnn fails with 'ParamDict read value failed'
+                yield f.at(NCNN018, node, None, "the params of this line do not split into key=value tokens "
+                           "at spaces; ncnn fails with 'ParamDict read value failed'")
     for node, ll in _lines(f):
         seen: dict[int, ParamTok] = {}
         types = PARAM_TYPES.get(node.op_type)
@@ -487,6 +525,16 @@ def _check_reserved(f: NcnnFile, node: Node, ll: LayerLine, p: ParamTok, pid: in
         yield f.at(NCNN015, node, p, "shape hints on a layer without outputs divide by zero in ncnn")
     elif n % tops or n // tops not in (4, 5):
         yield f.at(NCNN015, node, p, f"{n} shape-hint ints for {tops} output(s); ncnn expects 4 or 5 per output")
+    else:
+        # each output's hint is dims,w,h,c (dims <= 3) or dims,w,h,d,c (dims <= 4): checked by ncnn too
+        per = n // tops
+        vals = p.value.split(",")[1:] if int(p.key) <= ARRAY_KEY_BASE else [x for x in p.value.split(",") if x]
+        for k in range(tops):
+            dims = vals[k * per] if k * per < len(vals) else ""
+            if _INT.fullmatch(dims) and int(dims) > per - 1:
+                yield f.at(NCNN015, node, p, f"shape hint of output {k} says {dims} dims in {per} ints (at most "
+                           f"{per - 1}); ncnn fails with 'invalid shape hints'")
+                break
 
 
 _READS_AS = {"int": "1065353216-style bit patterns", "float": "denormals like 1.4e-45"}
@@ -570,3 +618,188 @@ def _check_fixbug(f: NcnnFile, node: Node, ll: LayerLine) -> Iterator[Diagnostic
             if nonempty:
                 yield f.at(NCNN020, node, axes, "Reduction with axes needs 5=1 (fixbug0); ncnn refuses the layer "
                            "with 'param is too old'", hint="add 5=1")
+
+
+# -- what each layer's load_param refuses --------------------------------------------
+
+def _load_checks() -> dict[str, dict]:
+    text = resources.files("modelfile.data").joinpath("ncnn_load_checks.json").read_text(encoding="utf-8")
+    return json.loads(text)["layers"]
+
+
+#: layer type -> {"blobs": [[bottoms, tops], ...] accepted (0..3 probed), "params": {id: {"required", "min",
+#: "max", "min_by", "name"}}}; made by tools/probe_ncnn_load_param.py against the ncnn wheel
+LOAD_CHECKS: dict[str, dict] = _load_checks()
+_PROBED_BLOBS = 3
+#: layer families whose weight_data_size ncnn checks against num_output and the kernel
+_WEIGHTED = ("Convolution", "Deconvolution", "InnerProduct")
+#: recurrent layers: gates per hidden unit (weights are input size x hidden x gates x directions)
+_GATES = {"LSTM": 4, "GRU": 3, "RNN": 1}
+_I32 = (-(2**31), 2**31 - 1)
+
+
+def _accepts(spec: dict) -> str:
+    lo, hi = spec.get("min", _I32[0]), spec.get("max", _I32[1])
+    if hi == _I32[1]:
+        return f">= {lo}"
+    if lo == _I32[0]:
+        return f"<= {hi}"
+    return f"{lo}..{hi}"
+
+
+@_check("NCNN021", "NCNN022")
+def check_load_param(f: NcnnFile) -> Iterator[Diagnostic]:
+    """Required params, value ranges and blob counts, as ncnn's per-layer load_param enforces them."""
+    for node in f.graph.nodes:
+        t = node.op_type
+        entry = LOAD_CHECKS.get(t)
+        if entry is None or t in f.custom_layers:
+            continue
+        ll = f.line(node)
+        blobs = entry.get("blobs")
+        nb, nt = len(node.inputs), len(node.outputs)
+        if blobs is not None:
+            if blobs == [[1, 1]] and (nb, nt) != (1, 1):
+                yield f.at(NCNN022, node, ll.type if ll else None,
+                           f"{t} takes exactly 1 bottom and 1 top, this layer has {nb} and {nt}; ncnn fails with "
+                           "'invalid bottom_count or top_count for one_blob_only layer'")
+            elif nb <= _PROBED_BLOBS and nt <= _PROBED_BLOBS and [nb, nt] not in blobs:
+                yield f.at(NCNN022, node, ll.type if ll else None,
+                           f"{t} with {nb} bottom(s) and {nt} top(s) is refused by ncnn's load_param")
+        for key, spec in entry.get("params", {}).items():
+            pid = int(key)
+            name = f" ({spec['name']})" if spec.get("name") else ""
+            stage = "load_model" if spec.get("min_by") == "load_model" else "load_param"
+            tok: ParamTok | None = ll.param(pid) if ll is not None else None
+            if ll is not None:
+                value = _int_value(tok) if tok is not None else None
+                present = tok is not None
+            else:  # .param.bin: the raw word (or a text line lint could not split)
+                present = pid in node.attrs
+                value = _int_param(node, None, pid)
+            if not present:
+                if spec.get("required") and not any(ll.param(int(u)) if ll is not None else
+                                                    node.attrs.get(int(u)) for u in spec.get("unless", ())):
+                    yield f.at(NCNN021, node, ll.type if ll else None,
+                               f"{t} needs param {pid}{name}; ncnn's load_param fails without it "
+                               f"(accepted: {_accepts(spec)})", hint=f"add {pid}=<value>")
+                continue
+            if value is None:
+                continue  # not an int: NCNN017/NCNN018 say why
+            if value < spec.get("min", _I32[0]) or value > spec.get("max", _I32[1]):
+                yield f.at(NCNN021, node, tok, f"{t} param {pid}{name} = {value}: ncnn accepts {_accepts(spec)}; "
+                           f"its {stage} fails")
+        yield from _check_conditional(f, node, ll, entry)
+        yield from _check_weight_size(f, node, ll, entry)
+        yield from _check_products(f, node, ll)
+
+
+#: products of params ncnn computes in a 32-bit int (a kernel's area, a constant matrix's size): when
+#: they overflow, load_param or load_model fails. type prefix -> [(condition {id: value}, ids)]
+_PRODUCTS: dict[str, list[tuple[dict[int, int], list[int]]]] = {
+    "Pooling": [({}, [1, 11])],
+    "Convolution": [({}, [1, 11])],
+    "Deconvolution": [({}, [1, 11])],
+    "Gemm": [({5: 1}, [8, 9]), ({4: 1}, [7, 9])],
+}
+
+
+def _check_products(f: NcnnFile, node: Node, ll: LayerLine | None) -> Iterator[Diagnostic]:
+    t = node.op_type
+    for prefix, rules in _PRODUCTS.items():
+        if not t.startswith(prefix):
+            continue
+        for cond, ids in rules:
+            if any((_int_param(node, ll, k) or 0) != v for k, v in cond.items()):
+                continue
+            vals: list[int | None] = []
+            for k in ids:
+                v = _int_param(node, ll, k)
+                if v is None and k == 11 and vals:
+                    v = vals[0]  # kernel_h defaults to kernel_w
+                vals.append(v)
+            nums = [v for v in vals if v is not None and v > 0]
+            product = 1
+            for v in nums:
+                product *= v
+            if len(nums) >= 2 and product > _I32[1]:
+                tok = ll.param(ids[0]) if ll is not None else None
+                yield f.at(NCNN021, node, tok, f"{t} params {', '.join(map(str, ids[:len(nums)]))} multiply to "
+                           f"{product}, beyond a 32-bit int; ncnn's load_param/load_model fails")
+                return
+
+
+def _check_conditional(f: NcnnFile, node: Node, ll: LayerLine | None, entry: dict) -> Iterator[Diagnostic]:
+    """Rules that apply when other params have given values (absent params count as 0, ncnn's default for
+    every flag used here)."""
+    t = node.op_type
+    for cond_rule in entry.get("when", ()):
+        cond = cond_rule["if"]
+        if any((_int_param(node, ll, int(k)) or 0) != v for k, v in cond.items()):
+            continue
+        given = " ".join(f"{k}={v}" for k, v in cond.items())
+        tok_type = ll.type if ll else None
+        blobs = cond_rule.get("blobs")
+        if blobs is not None and [len(node.inputs), len(node.outputs)] not in blobs:
+            yield f.at(NCNN022, node, tok_type, f"{t} with {given} takes {blobs[0][0]} bottom(s) and {blobs[0][1]} "
+                       f"top(s), this layer has {len(node.inputs)} and {len(node.outputs)}; ncnn's load_param fails")
+        for key in cond_rule.get("required", ()):
+            present = ll.param(int(key)) is not None if ll is not None else int(key) in node.attrs
+            if not present:
+                yield f.at(NCNN021, node, tok_type, f"{t} with {given} needs param {key}; ncnn's load_param "
+                           "fails without it", hint=f"add {key}=<value>")
+        for key, (lo, hi) in cond_rule.get("ranges", {}).items():
+            v = _int_param(node, ll, int(key))
+            if v is not None and not lo <= v <= hi:
+                tok = ll.param(int(key)) if ll is not None else None
+                yield f.at(NCNN021, node, tok, f"{t} param {key} = {v}: with {given} ncnn accepts "
+                           f"{_accepts({'min': lo, 'max': hi})}; its load_param fails")
+
+
+def _int_param(node: Node, ll: LayerLine | None, pid: int) -> int | None:
+    """The int value of param ``pid`` (None: absent, or not an int ncnn reads as written)."""
+    if ll is not None:
+        return _int_value(ll.param(pid))
+    p = node.attrs.get(pid)
+    try:
+        v = p.value if p is not None else None
+    except ValueError:  # text the reader kept but cannot decode: NCNN018 reports it
+        return None
+    return v if isinstance(v, int) else None
+
+
+def _check_weight_size(f: NcnnFile, node: Node, ll: LayerLine | None, entry: dict) -> Iterator[Diagnostic]:
+    """weight_data_size must be a multiple of what one input element needs, as ncnn's load_param checks:
+    num_output x kernel (Convolution/Deconvolution/InnerProduct), hidden x gates x directions (RNN/LSTM/GRU)."""
+    t = node.op_type
+    if not t.startswith(_WEIGHTED) and t not in _GATES:
+        return
+    ids = {spec.get("name"): int(k) for k, spec in entry.get("params", {}).items()}
+    if t in _GATES:  # num_output 0, weight_data_size 1, direction 2, hidden_size 3 (LSTM)
+        ids = {"num_output": 0, "weight_data_size": 1}
+    if "weight_data_size" not in ids or "num_output" not in ids:
+        return
+    wds = _int_param(node, ll, ids["weight_data_size"])
+    factor = _int_param(node, ll, ids["num_output"])
+    if wds is None or factor is None or wds <= 0 or factor <= 0:
+        return  # missing or not positive: NCNN021 says so
+    if t in _GATES:
+        hidden = _int_param(node, ll, 3) if t == "LSTM" else None
+        factor = (hidden if hidden is not None and hidden > 0 else factor) * _GATES[t]
+        factor *= 2 if _int_param(node, ll, 2) == 2 else 1
+    kw = _int_param(node, ll, ids["kernel_w"]) if "kernel_w" in ids else None
+    if kw is not None:
+        kernel = [kw]
+        for name in ("kernel_h", "kernel_d"):
+            if name in ids:
+                v = _int_param(node, ll, ids[name])
+                kernel.append(kw if v is None else v)
+        for k in kernel:
+            if k <= 0:
+                return
+            factor *= k
+    if wds % factor:
+        tok = ll.param(ids["weight_data_size"]) if ll is not None else None
+        what = "hidden x gates x directions" if t in _GATES else "num_output x kernel"
+        yield f.at(NCNN021, node, tok, f"{t} weight_data_size {wds} is not a multiple of {what} ({factor}); "
+                   "ncnn's load_param fails")

@@ -102,6 +102,8 @@ class NcnnFile:
     doc: NcnnDocument | None  # None for a binary .param.bin
     #: True/False forces the sherpa rules on/off; None = decide from the file
     sherpa: bool | None = None
+    #: layer types the app registers itself (known, and not checked against ncnn's built-in table)
+    custom_layers: frozenset[str] = frozenset()
     _lines: dict[int, LayerLine | None] = field(default_factory=dict)
     cache: dict[str, Any] = field(default_factory=dict)
 

@@ -20,6 +20,8 @@ __all__ = ["read_bytes", "read_path", "to_bytes"]
 
 MAGIC = 7767517
 _END = -233
+#: ncnn's Net::load_param_bin refuses larger layer or blob counts ("invalid layer_count or blob_count")
+MAX_COUNT = 1_000_000
 
 
 def _fail(path: str, offset: int, msg: str) -> ModelfileError:
@@ -58,8 +60,14 @@ def read_bytes(data: bytes, name: str, graph_name: str = "") -> Graph:
     layer_count, blob_count = take(), take()
     if layer_count <= 0 or blob_count <= 0:
         raise _fail(name, 4, "layer and blob counts must be > 0")
+    if layer_count > MAX_COUNT or blob_count > MAX_COUNT:
+        raise _fail(name, 4 if layer_count > MAX_COUNT else 8,
+                    f"{'layer' if layer_count > MAX_COUNT else 'blob'} count "
+                    f"{max(layer_count, blob_count) if layer_count > MAX_COUNT else blob_count} is more than "
+                    f"ncnn accepts ({MAX_COUNT}): 'invalid layer_count or blob_count'")
     graph = Graph(graph_name or name)
-    blobs: list[Value | None] = [None] * blob_count
+    # by blob index; a dict, not a list of blob_count slots: the count is the file's claim
+    blobs: dict[int, Value] = {}
     for li in range(layer_count):
         start = pos
         tindex, nb, nt = take(), take(), take()
@@ -69,15 +77,20 @@ def read_bytes(data: bytes, name: str, graph_name: str = "") -> Graph:
             bi = take()
             if not 0 <= bi < blob_count:
                 raise _fail(name, (pos - 1) * 4, f"blob index {bi} out of range")
-            v = blobs[bi] or Value(f"blob{bi}")
-            blobs[bi] = v
+            v = blobs.get(bi)
+            if v is None:
+                v = blobs[bi] = Value(f"blob{bi}")
             node.append_input(v)
         for _ in range(nt):
             bi = take()
             if not 0 <= bi < blob_count:
                 raise _fail(name, (pos - 1) * 4, f"blob index {bi} out of range")
-            v = blobs[bi] or Value(f"blob{bi}")
-            blobs[bi] = v
+            v = blobs.get(bi)
+            if v is None or v.producer is not None:
+                # a second layer writing the same index: ncnn loads it (the later writer becomes the
+                # blob's producer); model it as a new value of the same name, which later layers
+                # read and lint reports as a duplicate top (NCNN008)
+                v = blobs[bi] = Value(f"blob{bi}")
             node.append_output(v)
         while True:
             key = take()
@@ -116,13 +129,16 @@ def to_bytes(graph: Graph) -> bytes:
     values = graph.values()
     src = graph.source if isinstance(graph.source, dict) else {}
     index = {id(v): i for i, v in enumerate(values)}
-    # keep original blob numbering when the blob set is unchanged
+    slots = len(values)
+    # keep original blob numbering when the blob set is unchanged (two values may share an index:
+    # a file where two layers write the same blob)
     if src and all(v.name.startswith("blob") and v.name[4:].isdigit() for v in values):
-        numbered = sorted(values, key=lambda v: int(v.name[4:]))
-        if [int(v.name[4:]) for v in numbered] == list(range(len(numbered))):
+        numbers = sorted({int(v.name[4:]) for v in values})
+        if numbers == list(range(len(numbers))):
             index = {id(v): int(v.name[4:]) for v in values}
+            slots = len(numbers)
     declared = src.get("blob_count", 0)
-    out = bytearray(struct.pack("<iii", MAGIC, len(graph.nodes), max(len(values), declared)))
+    out = bytearray(struct.pack("<iii", MAGIC, len(graph.nodes), max(slots, declared)))
     if src and src["header"] == bytes(out[:12]):
         out[:12] = src["header"]
     for node in graph.nodes:

@@ -44,11 +44,16 @@ def input_dims(node: Node) -> dict[str, int]:
     out = {}
     for n, k in INPUT_KEYS.items():
         p = node.attrs.get(k)
-        if p is not None:
-            try:
-                out[n] = int(p.value)
-            except (TypeError, ValueError):
-                pass
+        if p is None:
+            continue
+        try:
+            value = p.value
+        except ValueError:  # text ncnn cannot read: lint reports it
+            continue
+        # only an int is a dimension: ncnn reads a float's bits (lint NCNN017), and a float such as
+        # -1e999 is not even finite
+        if isinstance(value, int) and not isinstance(value, bool):
+            out[n] = value
     return out
 
 

@@ -26,6 +26,8 @@ __all__ = ["LineSource", "NcnnDocument", "parse_layer_line", "read_text", "signa
 MAGIC = "7767517"
 #: ncnn reads names with "%255s": longer tokens are split and misparsed.
 MAX_TOKEN = 255
+#: ncnn's Net::load_param refuses larger layer or blob counts ("invalid layer_count or blob_count")
+MAX_COUNT = 1_000_000
 _UNUSUAL = re.compile(r'["\t\r\v\f\x1c-\x1f]')
 
 
@@ -268,6 +270,10 @@ def _read_text(text: str, path: str, strict: bool) -> tuple[Graph, NcnnDocument]
             if int(t) <= 0:
                 bad = (col, f"{'layer' if k == 0 else 'blob'} count must be > 0, found {t}")
                 break
+            if int(t) > MAX_COUNT:
+                bad = (col, f"{'layer' if k == 0 else 'blob'} count {t} is more than ncnn accepts ({MAX_COUNT}): "
+                            "'invalid layer_count or blob_count'")
+                break
     if bad:
         raise ModelfileError(bad[1], code="NCNN-COUNTS", file=path, line=counts_lineno, column=bad[0],
                              source_line=counts_line)
@@ -310,7 +316,7 @@ def _read_text(text: str, path: str, strict: bool) -> tuple[Graph, NcnnDocument]
                 end = 4 + nb + nt
                 ptoks = toks[end:]
                 if nb < 0 or nt < 0 or len(toks) < end or "=" in "".join(toks[4:end]) \
-                        or (len(body) > MAX_TOKEN and any(len(t) > MAX_TOKEN for t in toks)):
+                        or (len(body) > MAX_TOKEN and any(len(t) > MAX_TOKEN for t in toks[:end])):
                     toks = None
                 else:
                     params: list[tuple[str, str]] = []

@@ -31,8 +31,8 @@ from ...graph import Graph, Node, SourcePos, Value, build_node
 from .names import element_type_of_precision, parse_names, parse_shape
 from .weights import Weights
 from .xmlscan import (
-    EDGE_FAST, FAST_ATTR, FAST_DIM, FAST_HEAD, FAST_PORT, FAST_PORT_ID_FIRST, FAST_REST, El, ScanError, end_tag_at,
-    line_col, parse_element, skip_misc, start_tag,
+    EDGE_FAST, FAST_ATTR, FAST_DIM, FAST_HEAD, FAST_PORT, FAST_PORT_ID_FIRST, FAST_REST, El, ScanError, bad_char_offset,
+    check_xml_declarations, duplicate_attribute, end_tag_at, line_col, parse_element, skip_misc, start_tag,
 )
 
 __all__ = ["GraphSource", "IRDocument", "LayerSource", "Style", "read_bytes", "read_path"]
@@ -113,15 +113,14 @@ class IRDocument:
         line = marks[b] + text.count("\n", b << _MARK_BITS, offset) + 1
         return SourcePos(self.file, line, offset - text.rfind("\n", 0, offset))
 
-    def error(self, offset: int | None, message: str) -> ModelfileError:
-        """A ModelfileError positioned at ``offset``."""
-        if offset is None:
-            return ModelfileError(message, file=self.file)
+    def error(self, offset: int | None, message: str, code: str = "MF000") -> ModelfileError:
+        """A ModelfileError positioned at ``offset`` (the start of the file when unknown)."""
+        offset = 0 if offset is None else offset
         line, col = line_col(self.text, offset)
         start = self.text.rfind("\n", 0, offset) + 1
         end = self.text.find("\n", offset)
         src_line = self.text[start: end if end >= 0 else len(self.text)]
-        return ModelfileError(message, file=self.file, line=line, column=col, source_line=src_line)
+        return ModelfileError(message, code=code, file=self.file, line=line, column=col, source_line=src_line[:400])
 
 
 class GraphSource:
@@ -223,7 +222,7 @@ class LayerSource:
     def element(self) -> El:
         """The layer's element tree with offsets (parsed on first use)."""
         if self._el is None:
-            self._el = parse_element(self.doc.text, self.start)
+            self._el = parse_element(self.doc.text, self.start, depth=3)
         return self._el
 
     @property
@@ -266,37 +265,51 @@ def _decode(raw: bytes, file: str) -> tuple[str, str]:
     try:
         text = raw.decode(enc)
     except LookupError:
-        raise ModelfileError(f"unknown encoding {enc!r} in the XML declaration", file=file, line=1) from None
+        m = _DECL_ENC.match(raw.lstrip(b"\xef\xbb\xbf"))
+        col = (m.start(1) + 1 + len(raw) - len(raw.lstrip(b"\xef\xbb\xbf"))) if m else 1
+        raise ModelfileError(f"unknown encoding {enc!r} in the XML declaration", code=XML_ERROR, file=file, line=1,
+                             column=col) from None
     except UnicodeDecodeError as e:
         line = raw.count(b"\n", 0, e.start) + 1
-        raise ModelfileError(f"not valid {enc.upper()} text (byte {e.start})", file=file, line=line) from None
-    if "\x00" in text[:4096]:
-        raise ModelfileError("not an XML file (binary data)", file=file, line=1)
+        col = e.start - (raw.rfind(b"\n", 0, e.start) + 1) + 1
+        raise ModelfileError(f"not valid {enc.upper()} text (byte 0x{raw[e.start]:02x} at offset {e.start})",
+                             code=XML_ERROR, file=file, line=line, column=col) from None
+    nul = text.find("\x00", 0, 4096)
+    if nul >= 0:
+        line, col = line_col(text, nul)
+        raise ModelfileError("not an XML file (binary data)", code=XML_ERROR, file=file, line=line, column=col)
     return text, enc
+
+
+#: the code of errors about the XML itself (encoding, well-formedness), which lint reports as IR000
+XML_ERROR = "IR-XML"
 
 
 def _lxml_diagnosis(doc: IRDocument, err: ScanError) -> ModelfileError:
     """Turn a scanner rejection into the most precise message available (lxml's, when it also fails)."""
-    if "DTD" in err.message or len(doc.raw) > (256 << 20):  # lxml's tree of a huge file costs GBs
-        return doc.error(err.pos, err.message if "DTD" in err.message else f"malformed XML: {err.message}")
+    if "DTD" in err.message or len(doc.raw) > (256 << 20) or "nested deeper" in err.message:
+        # lxml's tree of a huge file costs GBs; for nesting, ours is the limit that applies
+        return doc.error(err.pos, err.message if "DTD" in err.message else f"malformed XML: {err.message}",
+                         code=XML_ERROR)
     try:
         from lxml import etree
     except ImportError:  # pragma: no cover - lxml is a dependency
         return doc.error(err.pos, err.message)
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True,
-                             remove_comments=False, remove_blank_text=False)
+                             remove_comments=False, remove_blank_text=False, encoding="utf-8")
     try:
-        etree.fromstring(doc.raw, parser)
+        etree.fromstring(doc.text.encode("utf-8"), parser)
     except etree.XMLSyntaxError as e:
         line, col = (e.position if e.position else (e.lineno or 0, 0))
         msg = str(e.msg or e).split(", line ")[0]
         lines = doc.text.splitlines()
         src = lines[line - 1] if 0 < line <= len(lines) else None
-        return ModelfileError(f"malformed XML: {msg}", file=doc.file, line=line or 0, column=col or 0,
-                              source_line=src)
+        if line:
+            return ModelfileError(f"malformed XML: {msg}", code=XML_ERROR, file=doc.file, line=line,
+                                  column=col or 1, source_line=src)
     except Exception:  # pragma: no cover - anything else: fall back to ours
         pass
-    return doc.error(err.pos, f"malformed XML: {err.message}")
+    return doc.error(err.pos, f"malformed XML: {err.message}", code=XML_ERROR)
 
 
 def read_bytes(raw: bytes, path: Path | None = None, *, check_weights: bool = True) -> tuple[Graph, IRDocument]:
@@ -309,9 +322,12 @@ def read_bytes(raw: bytes, path: Path | None = None, *, check_weights: bool = Tr
     was_enabled = gc.isenabled()
     gc.disable()
     try:
+        check_well_formed(text, raw if enc == "utf-8" else None)
         graph = _read(doc)
     except ScanError as e:
         raise _lxml_diagnosis(doc, e) from None
+    except RecursionError:  # a last resort: nesting is bounded by the scanner (MAX_DEPTH)
+        raise doc.error(0, "the model is nested too deeply to be read", code=XML_ERROR) from None
     finally:
         if was_enabled:
             gc.enable()
@@ -325,6 +341,22 @@ def read_bytes(raw: bytes, path: Path | None = None, *, check_weights: bool = Tr
     return graph, doc
 
 
+def check_well_formed(text: str, raw: bytes | None = None) -> None:
+    """What the layer scanner does not look at but every XML parser refuses: characters XML forbids
+    (raw or as ``&#N;``) and XML declarations anywhere but at the start (``raw``: the UTF-8 bytes of
+    ``text``, for speed). Raises :class:`ScanError`."""
+    bad = bad_char_offset(text, raw)
+    if bad >= 0:
+        raise ScanError(bad, f"character U+{ord(text[bad]):04X} is not allowed in XML")
+    if "&#" in text:
+        for m in re.finditer(r"&#(?:([0-9]+)|x([0-9a-fA-F]+));", text):
+            code = int(m.group(1), 10) if m.group(1) else int(m.group(2), 16)
+            if not (code in (0x9, 0xA, 0xD) or 0x20 <= code <= 0xD7FF or 0xE000 <= code <= 0xFFFD
+                    or 0x10000 <= code <= 0x10FFFF):
+                raise ScanError(m.start(), f"character reference {m.group(0)} is not an XML character")
+    check_xml_declarations(text, 1 if text.startswith("\ufeff") else 0)
+
+
 _PROLOG_WS = re.compile(r'(?:\s+|<!--.*?-->|<\?.*?\?>)*', re.S)
 
 
@@ -333,11 +365,11 @@ def _read(doc: IRDocument) -> Graph:
     p = 1 if text.startswith("\ufeff") else 0
     p = _PROLOG_WS.match(text, p).end()
     if p >= len(text):
-        raise ModelfileError("not an IR file: no XML element found", file=doc.file, line=1)
+        raise doc.error(p, "not an IR file: no XML element found", code=XML_ERROR)
     if text.startswith("<!DOCTYPE", p) or text.startswith("<!ENTITY", p):
-        raise doc.error(p, "DTDs/entities are not allowed")
+        raise doc.error(p, "DTDs/entities are not allowed (a DOCTYPE in an IR)", code=XML_ERROR)
     if text[p] != "<":
-        raise doc.error(p, "not an XML file")
+        raise doc.error(p, "not an XML file", code=XML_ERROR)
     net = start_tag(text, p)
     if net.tag.lower() != "net":
         raise doc.error(p, f"root element is <{net.tag}>, expected <net> (not an OpenVINO IR file)")
@@ -387,7 +419,7 @@ def _read(doc: IRDocument) -> Graph:
             else:
                 q = _scan_edges(doc, st, gsrc)
         else:
-            el = parse_element(text, q)
+            el = parse_element(text, q, depth=2)
             if el.tag == "rt_info" and doc.rt_el is None:
                 doc.rt_el = el
             elif el.tag in ("meta_data", "quantization_parameters"):
@@ -468,6 +500,10 @@ def _parse_rest(doc: IRDocument, pos: int, rest: str) -> tuple[Any, Any, Any] | 
     m = FAST_REST.fullmatch(rest)
     if m is None:
         return None
+    for tag in re.finditer(r"<[A-Za-z_][^<>]*>", rest):  # once per distinct text (memoized by the caller)
+        dup = duplicate_attribute(tag.group(0)[1:])
+        if dup is not None:
+            raise ScanError(pos + tag.start(), f"attribute {dup!r} appears twice")
     ib, ob = m.groups()
     ids: list[str] | tuple[()] = ()
     if ib:
@@ -704,7 +740,7 @@ def _scan_layers_into(doc: IRDocument, st: El, gsrc: GraphSource, graph: Graph, 
                 if wiring is not None:
                     wiring.pos = a_k
                 return et[1]
-            el = parse_element(text, q)
+            el = parse_element(text, q, depth=3)
             if el.tag != "layer":
                 q = el.end  # an unknown element among the layers: it stays in the gap text
                 continue
@@ -727,6 +763,8 @@ def _scan_layers_into(doc: IRDocument, st: El, gsrc: GraphSource, graph: Graph, 
             continue
         ls = q + len(ws)
         if la_s is not None:
+            if duplicate_attribute(la_s) is not None:
+                raise ScanError(ls, f"attribute {duplicate_attribute(la_s)!r} appears twice")
             la = dict(fattr(la_s))
             lid = la.get("id")
             typ = la.get("type")
@@ -749,12 +787,17 @@ def _scan_layers_into(doc: IRDocument, st: El, gsrc: GraphSource, graph: Graph, 
                     key = da_s[:k]
                     attrs = data_memo.get(key)
                     if attrs is None:
-                        attrs = data_memo[key] = dict(fattr(key))
+                        attrs = dict(fattr(key))
+                        if duplicate_attribute(key) is not None or "offset" in attrs or "size" in attrs:
+                            raise ScanError(ls, f"attribute {duplicate_attribute(da_s)!r} of <data> appears twice")
+                        data_memo[key] = attrs
                     attrs = attrs.copy()
                     attrs["offset"], attrs["size"] = span = t.groups()
                     if typ == "Const":
                         const_spans.append(span)
                 else:
+                    if duplicate_attribute(da_s) is not None:
+                        raise ScanError(ls, f"attribute {duplicate_attribute(da_s)!r} of <data> appears twice")
                     attrs = dict(fattr(da_s))
                     if typ != "Const":
                         data_memo[da_s] = attrs
@@ -943,7 +986,7 @@ def _scan_edges(doc: IRDocument, st: El, gsrc: GraphSource) -> int:
             st.inner_end = close
             st.end = close + len("</edges>")
             return st.end
-    el = parse_element(text, st.start)
+    el = parse_element(text, st.start, depth=2)
     gsrc.edges = el
     es = el.elements("edge")
     gsrc.edges0 = [_edge_tuple(doc, e) for e in es]
@@ -1091,15 +1134,38 @@ def _be_snapshot(node: Node) -> Any:
 
 
 def rt_dict(el: El) -> dict[str, Any]:
-    """A model ``<rt_info>`` (new form) as a nested dict (``<info name=..>`` keys unwrapped)."""
+    """A model ``<rt_info>`` (new form) as a nested dict (``<info name=..>`` keys unwrapped).
+
+    Built with an explicit stack: nesting is bounded only by the scanner's depth limit.
+    """
     out: dict[str, Any] = {}
-    for c in el.elements():
-        key = c.attrs["name"] if c.tag == "info" and "name" in c.attrs else c.tag
-        kids = c.elements()
-        if kids:
-            out[key] = rt_dict(c)
-        else:
-            out[key] = c.attrs.get("value", c.text().strip())
+    stack = [(el, out)]
+    while stack:
+        e, d = stack.pop()
+        for c in e.elements():
+            key = c.attrs["name"] if c.tag == "info" and "name" in c.attrs else c.tag
+            if c.elements():
+                sub: dict[str, Any] = {}
+                d[key] = sub
+                stack.append((c, sub))
+            else:
+                d[key] = c.attrs.get("value", c.text().strip())
+    return out
+
+
+def copy_tree(d: dict[str, Any]) -> dict[str, Any]:
+    """A copy of nested dicts (leaves shared), without recursion."""
+    out: dict[str, Any] = {}
+    stack = [(d, out)]
+    while stack:
+        src, dst = stack.pop()
+        for k, v in src.items():
+            if isinstance(v, dict):
+                sub: dict[str, Any] = {}
+                dst[k] = sub
+                stack.append((v, sub))
+            else:
+                dst[k] = copy.copy(v)
     return out
 
 
@@ -1124,10 +1190,20 @@ def _legacy_dict(doc: IRDocument) -> dict[str, Any]:
 
 
 def _flat_el(el: El) -> Any:
-    kids = el.elements()
-    if not kids:
+    if not el.elements():
         return el.attrs.get("value", el.text().strip())
-    return {c.tag: _flat_el(c) for c in kids}
+    out: dict[str, Any] = {}
+    stack = [(el, out)]
+    while stack:
+        e, d = stack.pop()
+        for c in e.elements():
+            if c.elements():
+                sub: dict[str, Any] = {}
+                d[c.tag] = sub
+                stack.append((c, sub))
+            else:
+                d[c.tag] = c.attrs.get("value", c.text().strip())
+    return out
 
 
 def _model_rt_info(doc: IRDocument, graph: Graph) -> None:
@@ -1139,7 +1215,7 @@ def _model_rt_info(doc: IRDocument, graph: Graph) -> None:
     else:
         rt = {}
     graph.meta["rt_info"] = rt
-    doc.rt_info0 = copy.deepcopy(rt)
+    doc.rt_info0 = copy_tree(rt)
 
 
 def _check_const_ranges(doc: IRDocument) -> None:

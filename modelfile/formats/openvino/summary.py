@@ -25,22 +25,45 @@ def _shape_json(shape: Any) -> Any:
     return [f"{d[0]}..{'' if d[1] == -1 else d[1]}" if isinstance(d, tuple) else d for d in shape]
 
 
-def _walk(g: Graph):  # type: ignore[no-untyped-def]
-    for n in g.nodes:
-        yield n
-        for sub in n.subgraphs.values():
-            yield from _walk(sub)
+def _walk(g: Graph) -> list[Node]:
+    """Every node, bodies right after their layer, without recursion."""
+    out: list[Node] = []
+    stack = [iter(g.nodes)]
+    while stack:
+        for n in stack[-1]:
+            out.append(n)
+            if n.subgraphs:
+                stack.append(iter([x for sub in n.subgraphs.values() for x in sub.nodes]))
+                break
+        else:
+            stack.pop()
+    return out
+
+
+#: longer rt_info values are shown cut (an embedded tokenizer can be tens of MB)
+MAX_VALUE_CHARS = 200
+
+
+def _clip(text: str) -> str:
+    if len(text) <= MAX_VALUE_CHARS:
+        return text
+    return f"{text[:MAX_VALUE_CHARS]}… ({len(text)} characters)"
 
 
 def flatten_rt_info(rt: dict[str, Any], prefix: str = "") -> dict[str, str]:
-    """Nested model rt_info as ``{"a.b.c": value}``."""
+    """Nested model rt_info as ``{"a.b.c": value}`` (long values cut to :data:`MAX_VALUE_CHARS`)."""
     out: dict[str, str] = {}
-    for k, v in rt.items():
-        key = f"{prefix}{k}"
-        if isinstance(v, dict):
-            out.update(flatten_rt_info(v, key + "."))
+    stack: list[tuple[dict[str, Any], str, Any]] = [(rt, prefix, iter(rt.items()))]
+    while stack:  # depth first, in document order, without recursion
+        _d, pre, items = stack[-1]
+        for k, v in items:
+            key = f"{pre}{k}"
+            if isinstance(v, dict):
+                stack.append((v, key + ".", iter(v.items())))
+                break
+            out[key] = _clip(str(v))
         else:
-            out[key] = str(v)
+            stack.pop()
     return out
 
 

@@ -109,7 +109,6 @@ _TOKEN = re.compile(
     r'|<(?P<s>' + _NAME + r')(?P<a>(?:\s+' + _NAME + r'\s*=\s*(?:"[^"<]*"|\'[^\'<]*\'))*)\s*(?P<x>/?)>'
     r'|(?P<t>[^<]+)',
     re.S)
-_GATTR = re.compile(r'(' + _NAME + r')\s*=\s*(?:"([^"<]*)"|\'([^\'<]*)\')')
 _MISC = re.compile(r'(?:[^<]+|<!--.*?-->|<\?.*?\?>)*', re.S)
 _ENTITY = re.compile(r'&(?:(amp|lt|gt|quot|apos)|#([0-9]+)|#x([0-9a-fA-F]+));|&')
 _PREDEF = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
@@ -188,11 +187,77 @@ def _unescape(s: str, pos: int) -> str:
             raise ScanError(pos, f"undefined entity {ref.group(0) if ref else '&'} (only &amp; &lt; &gt; &quot; "
                                  f"&apos; and &#N; exist without a DTD, and DTDs/entities are not allowed)")
         code = int(num, 10 if m.group(2) else 16)
-        try:
-            return chr(code)
-        except (ValueError, OverflowError):
-            raise ScanError(pos, f"invalid character reference {m.group(0)}") from None
+        if not _is_xml_char(code):  # &#0; and friends: no XML parser accepts them (lxml: "invalid xmlChar")
+            raise ScanError(pos, f"character reference {m.group(0)} is not an XML character")
+        return chr(code)
     return _ENTITY.sub(repl, s)
+
+
+def _is_xml_char(code: int) -> bool:
+    """XML 1.0 ``Char``: tab, newline, carriage return and U+0020.. except surrogates, U+FFFE and U+FFFF."""
+    return (code in (0x9, 0xA, 0xD) or 0x20 <= code <= 0xD7FF or 0xE000 <= code <= 0xFFFD
+            or 0x10000 <= code <= 0x10FFFF)
+
+
+#: control characters XML forbids even raw (as bytes: UTF-8 never uses them inside a multi-byte sequence)
+_BAD_CONTROLS = bytes(b for b in range(0x20) if b not in (0x9, 0xA, 0xD))
+_OTHER_BYTES = bytes(b for b in range(256) if b not in _BAD_CONTROLS)
+_BAD_CHAR = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
+def bad_char_offset(text: str, raw: bytes | None = None) -> int:
+    """Offset in ``text`` of the first character XML forbids (-1 if none).
+
+    With ``raw`` (the UTF-8 bytes of ``text``) the common clean case is found with ``bytes.translate``,
+    which runs at memory speed, instead of a regex walk over every character.
+    """
+    if raw is not None:
+        if not raw.translate(None, _OTHER_BYTES) and b"\xef\xbf\xbe" not in raw and b"\xef\xbf\xbf" not in raw:
+            return -1
+    m = _BAD_CHAR.search(text)
+    return m.start() if m else -1
+
+
+_DECL = re.compile(
+    r'<\?xml[ \t\r\n]+version[ \t\r\n]*=[ \t\r\n]*(["\'])1\.[0-9]*\1'
+    r'(?:[ \t\r\n]+encoding[ \t\r\n]*=[ \t\r\n]*(["\'])[A-Za-z][A-Za-z0-9._\-]*\2)?'
+    r'(?:[ \t\r\n]+standalone[ \t\r\n]*=[ \t\r\n]*(["\'])(?:yes|no)\3)?[ \t\r\n]*\?>')
+_XML_PI = re.compile(r'<\?[xX][mM][lL](?=[ \t\r\n?])')
+
+
+def check_xml_declarations(text: str, start: int) -> None:
+    """An XML declaration only at ``start`` (after a BOM) and well-formed; no other ``<?xml`` PI.
+
+    The general scanner skips processing instructions, so without this it would accept what every XML
+    parser refuses ("XML declaration allowed only at the start of the document").
+    """
+    for m in _XML_PI.finditer(text):
+        i = m.start()
+        if i == start and text.startswith("<?xml", i):
+            if _DECL.match(text, i) is None:
+                raise ScanError(i, "malformed XML declaration (<?xml version=\"1.x\" [encoding=\"...\"] "
+                                   "[standalone=\"yes|no\"]?>)")
+            continue
+        # inside a comment or CDATA section it is only text
+        if text.rfind("<!--", 0, i) > text.rfind("-->", 0, i) or \
+                text.rfind("<![CDATA[", 0, i) > text.rfind("]]>", 0, i):
+            continue
+        raise ScanError(i, "an XML declaration is allowed only at the very start of the document"
+                        if i != start else "the name 'xml' of a processing instruction is reserved")
+
+
+_ATTR_NAMES = re.compile(r'(' + _NAME + r')[ \t\r\n]*=')
+
+
+def duplicate_attribute(attr_list: str) -> str | None:
+    """The first attribute name that appears twice in an attribute list (values must not contain ``=``
+    followed by nothing but a name, which holds for the fast-path forms that call this)."""
+    seen: set[str] = set()
+    for m in _ATTR_NAMES.finditer(re.sub(r'"[^"]*"|\'[^\']*\'', '""', attr_list)):
+        if m.group(1) in seen:
+            return m.group(1)
+        seen.add(m.group(1))
+    return None
 
 
 def attr_unescape(raw: str, pos: int = 0) -> str:
@@ -240,24 +305,46 @@ def skip_misc(text: str, pos: int, end: int | None = None) -> int:
     return m.end() if m else pos
 
 
-def _fill_attrs(el: El, raw: str, base: int) -> None:
-    for m in _GATTR.finditer(raw):
-        name = m.group(1)
+_TAG_OPEN = re.compile(r'<(' + _NAME + r')')
+_ATTR_HEAD = re.compile(r'\s+(' + _NAME + r')\s*=\s*(["\'])')
+_TAG_CLOSE = re.compile(r'\s*(/?)>')
+
+
+def _scan_start_tag(text: str, pos: int, end_limit: int) -> El | None:
+    """The start tag at ``pos`` (``None`` if there is none), attribute values found with ``str.find``.
+
+    A regex character class walks a value at a few dozen MB/s, ``str.find`` at GB/s: an IR with a
+    50 MB attribute (an embedded tokenizer, say) must not take seconds to scan.
+    """
+    m = _TAG_OPEN.match(text, pos, end_limit)
+    if m is None:
+        return None
+    el = El(m.group(1), pos)
+    q = m.end()
+    while True:
+        c = _TAG_CLOSE.match(text, q, end_limit)
+        if c is not None:
+            el.tag_end = c.end()
+            el.empty = bool(c.group(1))
+            return el
+        a = _ATTR_HEAD.match(text, q, end_limit)
+        if a is None:
+            return None
+        name, quote = a.group(1), a.group(2)
+        vs = a.end()
+        ve = text.find(quote, vs, end_limit)
+        if ve < 0 or text.find("<", vs, ve) >= 0:
+            return None
         if name in el.attrs:
-            raise ScanError(base + m.start(), f"attribute {name!r} appears twice")
-        if m.group(2) is not None:
-            vs, ve, q = m.start(2), m.end(2), '"'
-            val = m.group(2)
-        else:
-            vs, ve, q = m.start(3), m.end(3), "'"
-            val = m.group(3)
-        el.attrs[name] = attr_unescape(val, base + vs)
-        el.attr_spans[name] = (base + m.start(), base + vs, base + ve)
-        if q != '"':
-            el.quote[name] = q
+            raise ScanError(a.start(1), f"attribute {name!r} appears twice")
+        el.attrs[name] = attr_unescape(text[vs:ve], vs)
+        el.attr_spans[name] = (a.start(1), vs, ve)
+        if quote != '"':
+            el.quote[name] = quote
+        q = ve + 1
 
 
-def parse_element(text: str, pos: int, limit: int | None = None) -> El:
+def parse_element(text: str, pos: int, limit: int | None = None, depth: int = 1) -> El:
     """Parse the element starting at ``text[pos]`` (which must be ``<``) with offsets.
 
     Raises :class:`ScanError` on anything that is not well-formed XML
@@ -265,43 +352,43 @@ def parse_element(text: str, pos: int, limit: int | None = None) -> El:
     """
     end_limit = len(text) if limit is None else limit
     match = _TOKEN.match
-    m = match(text, pos, end_limit)
-    if m is None or m.group("s") is None:
+    root = _scan_start_tag(text, pos, end_limit)
+    if root is None:
         if text.startswith("<!DOCTYPE", pos) or text.startswith("<!ENTITY", pos):
-            raise ScanError(pos, "DTDs/entities are not allowed")
+            raise ScanError(pos, "DTDs/entities are not allowed (a DOCTYPE in an IR)")
         raise ScanError(pos, "expected an element")
-    root = El(m.group("s"), pos)
-    _fill_attrs(root, m.group("a"), m.start("a"))
-    root.tag_end = m.end()
-    if m.group("x"):
-        root.empty = True
-        root.inner_start = root.inner_end = root.end = m.end()
+    _check_depth(depth, pos)
+    if root.empty:
+        root.inner_start = root.inner_end = root.end = root.tag_end
         return root
-    root.inner_start = m.end()
+    root.inner_start = root.tag_end
     stack = [root]
-    p = m.end()
+    p = root.tag_end
     while True:
+        if text.startswith("<", p) and p + 1 < end_limit and text[p + 1] not in "!?/":
+            el = _scan_start_tag(text, p, end_limit)
+            if el is None:
+                raise ScanError(p, "malformed markup")
+            stack[-1].children.append(el)
+            if el.empty:
+                el.inner_start = el.inner_end = el.end = el.tag_end
+            else:
+                el.inner_start = el.tag_end
+                stack.append(el)
+                _check_depth(depth + len(stack) - 1, p)
+            p = el.tag_end
+            continue
         m = match(text, p, end_limit)
         if m is None:
             if p >= end_limit:
                 raise ScanError(p, f"unexpected end of file inside <{stack[-1].tag}>")
             if text.startswith("<!DOCTYPE", p) or text.startswith("<!ENTITY", p):
-                raise ScanError(p, "DTDs/entities are not allowed")
+                raise ScanError(p, "DTDs/entities are not allowed (a DOCTYPE in an IR)")
             raise ScanError(p, "malformed markup")
         kind = m.lastgroup
         top = stack[-1]
-        if kind == "x":  # a start tag (its last group is the optional '/')
-            el = El(m.group("s"), p)
-            if m.group("a"):
-                _fill_attrs(el, m.group("a"), m.start("a"))
-            el.tag_end = m.end()
-            top.children.append(el)
-            if m.group("x"):
-                el.empty = True
-                el.inner_start = el.inner_end = el.end = m.end()
-            else:
-                el.inner_start = m.end()
-                stack.append(el)
+        if kind == "x":  # a start tag: taken by _scan_start_tag above, unless it was malformed
+            raise ScanError(p, "malformed markup")
         elif kind == "e":
             name = m.group("e")
             if name != top.tag:
@@ -325,19 +412,25 @@ def parse_element(text: str, pos: int, limit: int | None = None) -> El:
 
 def start_tag(text: str, pos: int) -> El:
     """Parse only the start tag at ``pos`` (content offsets are left unset unless it is empty)."""
-    m = _TOKEN.match(text, pos)
-    if m is None or m.group("s") is None:
+    el = _scan_start_tag(text, pos, len(text))
+    if el is None:
         if text.startswith("<!DOCTYPE", pos) or text.startswith("<!ENTITY", pos):
-            raise ScanError(pos, "DTDs/entities are not allowed")
+            raise ScanError(pos, "DTDs/entities are not allowed (a DOCTYPE in an IR)")
         raise ScanError(pos, "expected an element")
-    el = El(m.group("s"), pos)
-    _fill_attrs(el, m.group("a"), m.start("a"))
-    el.tag_end = m.end()
-    el.inner_start = m.end()
-    if m.group("x"):
-        el.empty = True
-        el.inner_end = el.end = m.end()
+    el.inner_start = el.tag_end
+    if el.empty:
+        el.inner_end = el.end = el.tag_end
     return el
+
+
+#: libxml2's default nesting limit. Deeper IRs are refused (lint too): no real IR comes near it, and the
+#: recursive parts of loading, saving and describing (bodies, rt_info) stay far from Python's recursion limit
+MAX_DEPTH = 256
+
+
+def _check_depth(depth: int, pos: int) -> None:
+    if depth > MAX_DEPTH:
+        raise ScanError(pos, f"elements nested deeper than {MAX_DEPTH} levels")
 
 
 def end_tag_at(text: str, pos: int) -> tuple[str, int] | None:

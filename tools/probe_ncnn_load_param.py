@@ -255,8 +255,8 @@ def probe_type(typ: str, bases: list[tuple[int, int, str]], tmp: object = None) 
     entry: dict = {}
     nb0, nt0, p0 = ok_bases[full.index(True)] if any(full) else ok_bases[0]
     combos = [(nb, nt) for nb in range(4) for nt in range(0, 4)]
-    accepted = [[nb, nt] for nb, nt in combos if PROBER.load(net_text(typ, nb, nt, p0)) == 0]
-    if len(accepted) < len(combos):
+    accepted = [[nb, nt] for nb, nt in combos if PROBER.load(net_text(typ, nb, nt, p0), any(full)) == 0]
+    if accepted and len(accepted) < len(combos):
         entry["blobs"] = accepted
     params: dict[str, dict] = {}
     for pid, kind in sorted(PARAM_TYPES.get(typ, {}).items()):

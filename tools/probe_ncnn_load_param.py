@@ -290,7 +290,8 @@ CONDITIONAL: dict[str, list[dict]] = {
          "refused": "2=0 3=1 4=0 5=1 6=1 7=1 8=16 9=8 10=-1", "accepted": "2=0 3=1 4=0 5=1 6=1 7=1 8=16 9=8 10=-1"},
     ],
     "Pooling": [{"if": {"4": 0, "7": 0}, "required": ["1"], "ranges": {"1": [1, INT_MAX]},
-                 "refused": "2=2", "accepted": "1=2 2=2"}],
+                 "refused": "2=2", "accepted": "1=2 2=2"},
+                {"if": {"4": 0, "7": 0}, "ranges": {"2": [1, INT_MAX]}, "refused": "1=2 2=0", "accepted": "1=2 2=1"}],
     # activation types 0..6 (the probe sees holes: 2, 3 and 6 need activation params)
     **{t: [{"if": {}, "ranges": {"9": [0, 6]}, "refused": f"{base} 9=7", "accepted": f"{base} 9=5"}]
        for t, base in (("Convolution1D", "0=8 1=3 6=72"), ("Deconvolution", "0=8 1=3 6=216"))},
@@ -300,6 +301,22 @@ CONDITIONAL: dict[str, list[dict]] = {
        for t, base in (("Convolution", "0=8 1=3 6=216"), ("ConvolutionDepthWise", "0=8 1=3 6=72 7=8"),
                        ("InnerProduct", "0=8 2=64"))},
 }
+
+
+#: params that must be given together (either alone is refused): Crop's starts and ends
+TOGETHER: dict[str, list[dict]] = {
+    "Crop": [{"ids": [9, 10], "refused": "-23309=1,0 -23311=1,0", "accepted": "-23309=1,0 -23310=1,1 -23311=1,0"}],
+}
+
+
+def verified_together() -> dict[str, list[list[int]]]:
+    out: dict[str, list[list[int]]] = {}
+    for typ, rules in TOGETHER.items():
+        for r in rules:
+            if PROBER.load(net_text(typ, 1, 1, r["refused"])) == 0 or PROBER.load(net_text(typ, 1, 1, r["accepted"])):
+                raise SystemExit(f"{typ} {r['ids']}: ncnn does not confirm the rule")
+            out.setdefault(typ, []).append(r["ids"])
+    return out
 
 
 def verified_conditionals() -> dict[str, list[dict]]:
@@ -340,6 +357,8 @@ def main() -> None:
                 print(typ, json.dumps(entry)[:200], flush=True)
     for typ, rules in verified_conditionals().items():
         table.setdefault(typ, {})["when"] = rules
+    for typ, groups in verified_together().items():
+        table.setdefault(typ, {})["together"] = groups
     import ncnn
 
     doc = {"ncnn": getattr(ncnn, "__version__", "?"), "generated_by": "tools/probe_ncnn_load_param.py",

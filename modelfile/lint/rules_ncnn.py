@@ -690,6 +690,13 @@ def check_load_param(f: NcnnFile) -> Iterator[Diagnostic]:
                 yield f.at(NCNN021, node, tok, f"{t} param {pid}{name} = {value}: ncnn accepts {_accepts(spec)}; "
                            f"its {stage} fails")
         yield from _check_conditional(f, node, ll, entry)
+        for group in entry.get("together", ()):
+            given = [k for k in group if (ll.param(k) is not None if ll is not None else k in node.attrs)]
+            if given and len(given) < len(group):
+                missing = [k for k in group if k not in given]
+                yield f.at(NCNN021, node, ll.param(given[0]) if ll is not None else None,
+                           f"{t} param {given[0]} needs {', '.join(map(str, missing))} as well; ncnn's load_param "
+                           "fails with one of them alone")
         yield from _check_weight_size(f, node, ll, entry)
         yield from _check_products(f, node, ll)
 

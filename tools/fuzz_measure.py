@@ -38,6 +38,7 @@ def main() -> None:
     cs = cases(HERE, corpus, args.per_file, big=False)
     tmp = Path(tempfile.mkdtemp(prefix="mf-measure-"))
     clean: dict[str, list[tuple[str, Path]]] = {"ncnn": [], "ir": []}
+    case_of: dict[str, list] = {"ncnn": [], "ir": []}
     total: Counter[str] = Counter()
     for i, c in enumerate(cs):
         kind = "ir" if c.kind == "ir" else "ncnn"
@@ -57,9 +58,20 @@ def main() -> None:
         if any(d.severity.value == "error" for d in diags) or "NCNN012" in codes or "NCNN009" in codes:
             continue
         clean[kind].append((c.category, p))
+        case_of[kind].append(c)
     print(f"modelfile from {Path(modelfile.__file__).parent.parent}; {len(cs)} cases"
           + (f"; lint without {','.join(ignore)}" if ignore else ""))
+    seeds_by_kind: dict[str, list[Path]] = {"ncnn": [], "ir": []}
+    for c in cs:
+        k = "ir" if c.kind == "ir" else "ncnn"
+        if c.seed_file not in seeds_by_kind[k]:
+            seeds_by_kind[k].append(c.seed_file)
     for kind, items in clean.items():
+        # as in the test: only mutations of seeds the runtime loads here (weightless corpus IRs get zeros)
+        seeds = seeds_by_kind[kind]
+        ok = {s for s, (rc, _m) in zip(seeds, runtime_loads(kind, seeds)) if rc == 0}
+        items = [(cat, p) for (cat, p), c in zip(items, case_of[kind]) if c.seed_file in ok
+                 and not (c.weights is None and b'element_type="string"' in c.data)]
         res = runtime_loads(kind, [p for _c, p in items])
         refused = [(cat, rc) for (cat, _p), (rc, _m) in zip(items, res) if rc != 0]
         share = f"{100 * len(refused) / len(items):.1f}%" if items else "-"

@@ -14,7 +14,7 @@ pnnx CLI: ``fp16=1`` (pnnx's default, the form icefall's guide produces) and
 
 ``modelfile convert --weights fp16`` of the fp32 pair must give the fp16
 ``.bin`` byte for byte, and ``--weights fp32`` of the fp16 pair and back again
-too (``tests/test_convert_weights.py``). After export both are run with ncnn
+too (``tests/passes/test_convert_weights.py``). After export both are run with ncnn
 (fp16 storage off) and compared with torch.
 
 torch, pnnx and ncnn are needed only here, never by the package::

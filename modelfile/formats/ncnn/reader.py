@@ -3,7 +3,7 @@
 Plain lines (ASCII, single-space separated, no quotes or tabs) take a fast
 ``str.split`` path; every other line, and every line that fails, is parsed by
 the Lark grammar ``grammars/ncnn_param.lark``, which also produces the error
-positions. ``tests/test_ncnn_grammar.py`` checks that both paths agree.
+positions. ``tests/formats/ncnn/test_ncnn_grammar.py`` checks that both paths agree.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from modelfile.errors import Severity
 from modelfile.lint import RULES, fix_file, lint_file
 from modelfile.lint.fix import FIXABLE
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(autouse=True)

@@ -604,7 +604,7 @@ def test_sparse_multi_gb_bin_keeps_memory_flat(tmp_path: Path) -> None:
     """Edit a model whose .bin is 3 GB (sparse) and save it twice: peak RSS must stay < 300 MB."""
     script = textwrap.dedent(f"""
         import resource, sys, numpy as np
-        sys.path.insert(0, {str(Path(__file__).resolve().parent.parent)!r})
+        sys.path.insert(0, {str(Path(__file__).resolve().parents[3])!r})
         import modelfile
         from modelfile.formats.openvino import set_const_value, const_array
         size = 3 * 1024**3

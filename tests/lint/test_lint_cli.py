@@ -14,8 +14,8 @@ from modelfile.cli import app
 from modelfile.lint import RULES, lint_paths
 from modelfile.lint.reporters import render_sarif
 
-ROOT = Path(__file__).resolve().parent.parent
-SCHEMA = Path(__file__).resolve().parent / "data" / "sarif-schema-2.1.0.json"
+ROOT = Path(__file__).resolve().parents[2]
+SCHEMA = ROOT / "tests" / "data" / "sarif-schema-2.1.0.json"
 
 runner = CliRunner()
 

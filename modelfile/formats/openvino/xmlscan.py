@@ -252,6 +252,9 @@ _ATTR_NAMES = re.compile(r'(' + _NAME + r')[ \t\r\n]*=')
 def duplicate_attribute(attr_list: str) -> str | None:
     """The first attribute name that appears twice in an attribute list (values must not contain ``=``
     followed by nothing but a name, which holds for the fast-path forms that call this)."""
+    names = _ATTR_NAMES.findall(attr_list)
+    if len(names) == len(set(names)):
+        return None  # a value holding "x=" can only add a name, never hide a repeated one: no duplicate
     seen: set[str] = set()
     for m in _ATTR_NAMES.finditer(re.sub(r'"[^"]*"|\'[^\']*\'', '""', attr_list)):
         if m.group(1) in seen:

@@ -5,16 +5,18 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
 
-from ..compare.diff import Diff, NodeRef, diff_models
 from ..io import load
 from . import app
 from .common import handle_errors, out
 from .options import JsonOpt
+
+if TYPE_CHECKING:  # the comparison (and numpy) loads only when the command runs
+    from ..compare.diff import Diff, NodeRef
 
 
 @app.command()
@@ -32,6 +34,8 @@ def diff(
     Exit 0 when the models are the same, 1 when they differ, 2 on error (like diff).
     Example: modelfile diff encoder.ncnn.param encoder.patched.ncnn.param
     """
+    from ..compare.diff import diff_models
+
     result = diff_models(load(a), load(b), weights=not no_weights)
     if as_json:
         payload: Any = result.stat() | {"same": result.same} if stat else result.to_dict()

@@ -699,6 +699,52 @@ def check_load_param(f: NcnnFile) -> Iterator[Diagnostic]:
                            "fails with one of them alone")
         yield from _check_weight_size(f, node, ll, entry)
         yield from _check_products(f, node, ll)
+        yield from _check_same_length(f, node, ll)
+        yield from _check_activation(f, node, ll)
+
+
+#: fused activations (param 9 = type, 10 = params) of convolutions and InnerProduct: how many params each
+#: type needs, or load_param fails (leaky 1, clip 2, hardswish 2; checked against the ncnn wheel)
+_ACTIVATION_PARAMS = {2: 1, 3: 2, 6: 2}
+
+
+def _check_activation(f: NcnnFile, node: Node, ll: LayerLine | None) -> Iterator[Diagnostic]:
+    t = node.op_type
+    if not (t.startswith(("Convolution", "Deconvolution")) or t == "InnerProduct") or 10 not in node.attrs:
+        return  # (a missing param 10 is the load table's finding)
+    try:
+        act = node.attrs[9].value if 9 in node.attrs else 0
+        params = node.attrs[10].value if 10 in node.attrs else []
+    except (ValueError, TypeError, OverflowError):  # unreadable values: NCNN017/NCNN018 say why
+        return
+    need = _ACTIVATION_PARAMS.get(act) if isinstance(act, int) else None
+    have = len(params) if isinstance(params, list) else 1
+    if need is not None and have < need:
+        tok = (ll.param(10) or ll.param(9)) if ll is not None else None
+        yield f.at(NCNN021, node, tok, f"{t} activation type {act} needs {need} activation param(s) (param 10), "
+                   f"it has {have}; ncnn's load_param fails", hint=f"give -23310={need},... or another activation")
+
+
+#: array params ncnn requires to have one length when given (Crop's starts/ends/axes: load_param
+#: returns -1 otherwise; checked against the ncnn wheel). type -> groups of param ids
+_SAME_LENGTH: dict[str, list[tuple[int, ...]]] = {"Crop": [(9, 10, 11)]}
+
+
+def _check_same_length(f: NcnnFile, node: Node, ll: LayerLine | None) -> Iterator[Diagnostic]:
+    for group in _SAME_LENGTH.get(node.op_type, ()):
+        given: list[tuple[int, int]] = []
+        for k in group:
+            try:
+                v = node.attrs[k].value if k in node.attrs else None
+            except (ValueError, TypeError, OverflowError):  # an unreadable value: NCNN017/NCNN018 say why
+                return
+            if isinstance(v, list):
+                given.append((k, len(v)))
+        if len({n for _k, n in given}) > 1:
+            lens = ", ".join(f"{k}: {n}" for k, n in given)
+            yield f.at(NCNN021, node, ll.param(given[0][0]) if ll is not None else None,
+                       f"{node.op_type} arrays {', '.join(str(k) for k, _p in given)} have different lengths "
+                       f"({lens}); ncnn's load_param fails", hint="give every one of them the same number of values")
 
 
 #: products of params ncnn computes in a 32-bit int (a kernel's area, a constant matrix's size): when

@@ -7,6 +7,7 @@ fixed form must load; the assertions on lint's findings hold without the runtime
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -233,3 +234,29 @@ def test_probe_tool_reproduces_a_table_entry() -> None:
     rule = probe.probe_param("Permute", 0, [(1, 1, "")], [True])
     assert rule is not None and (rule["min"], rule["max"]) == (LOAD_CHECKS["Permute"]["params"]["0"]["min"],
                                                                LOAD_CHECKS["Permute"]["params"]["0"]["max"])
+
+
+# found by the fuzz suite: parameter combinations ncnn's load_param refuses (checked against the wheel)
+_REFUSED_COMBOS = [
+    "Crop c 1 1 a b -23309=1,5 -23310=0 -23311=1,0",  # starts/ends/axes of different lengths
+    "Convolution c 1 1 a b 0=4 1=3 6=144 9=3 -23310=1,0.1",  # clip needs two activation params
+    "InnerProduct c 1 1 a b 0=4 2=16 9=6 -23310=1,0.1",  # hardswish needs two
+]
+_ACCEPTED_COMBOS = [
+    "Crop c 1 1 a b -23309=1,5 -23310=1,-233 -23311=1,0",
+    "Convolution c 1 1 a b 0=4 1=3 6=144 9=3 -23310=2,0.0,6.0",
+]
+
+
+@pytest.mark.parametrize("layer", _REFUSED_COMBOS + _ACCEPTED_COMBOS)
+def test_array_lengths_and_activation_params(layer: str, tmp_path: Path) -> None:
+    from modelfile.lint import LintConfig, lint_file
+
+    p = tmp_path / "m.param"
+    p.write_text(f"7767517\n2 2\nInput in0 0 1 a\n{layer}\n")
+    codes = [d.code for d in lint_file(p, config=LintConfig())]
+    assert ("NCNN021" in codes) == (layer in _REFUSED_COMBOS), codes
+    if importlib.util.find_spec("ncnn") is not None:
+        rc = subprocess.run([sys.executable, "-c", f"import ncnn; print(ncnn.Net().load_param({str(p)!r}))"],
+                            capture_output=True, text=True).stdout.split()[-1]
+        assert (rc == "-1") == (layer in _REFUSED_COMBOS)

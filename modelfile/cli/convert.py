@@ -10,7 +10,6 @@ from typing import Annotated, Optional
 import typer
 
 from ..errors import ModelfileError
-from ..fileio import atomic_write
 from ..io import load
 from ..passes.convert import convert_param_format, convert_weights
 from ..passes.report import Report
@@ -64,13 +63,6 @@ def convert(
     if target is not None and (report.modified or target != model):
         saved = m.save(target, force=opts.force, verify=not opts.no_verify,
                        custom_layers=tuple(opts.custom_layer or ()))
-        header = m.meta.get("id_header")
-        if header and m.meta.get("binary"):
-            name = target.name[: -len(".param.bin")] if target.name.endswith(".param.bin") else target.stem
-            hp = target.with_name(name + ".id.h")
-            with atomic_write(hp, "wb") as f:
-                f.write(header.encode("utf-8"))
-            saved.files.append(hp)
     if opts.as_json:
         payload = report.to_dict()
         payload["written"] = [str(p) for p in saved.files] if saved else []

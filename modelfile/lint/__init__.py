@@ -33,7 +33,7 @@ from . import rules_bin, rules_ir, rules_ncnn, rules_sherpa  # noqa: F401  (regi
 from .config import FileSettings, LintConfig, find_config, load_config
 from .fix import FIXABLE, fix_text
 from ..fileio import leftovers
-from .rules import IO000, IO001, RULES, UNREADABLE_CODES, Rule, Selection
+from .rules import IO000, IO001, IO002, RULES, UNREADABLE_CODES, Rule, Selection
 from .source import NcnnFile
 
 __all__ = [
@@ -304,7 +304,10 @@ def lint_paths(
         fr = FileResult(str(path), fail_on=settings.fail_on)
         diags = _run(path, settings)
         if fix and any(d.code in FIXABLE for d in diags):
-            fr.fixed = fix_file(path)
+            try:
+                fr.fixed = fix_file(path, sorted(settings.custom_layers))
+            except ModelfileError as e:  # the gate refused the fixed file: the findings stand
+                diags.append(IO002.diag(f"--fix not applied: {e.diagnostic.message}", str(path), 1, 1))
             if fr.fixed:
                 diags = _run(path, settings)
         fr.diagnostics = _finish(diags, settings)
@@ -349,17 +352,21 @@ def fix_preview(path: str | os.PathLike[str]) -> tuple[str, str, list[str]] | No
     return text, new, changes
 
 
-def fix_file(path: str | os.PathLike[str]) -> list[str]:
-    """Fix the header counts of an ncnn text ``.param`` in place (atomically); return the changes.
+def fix_file(path: str | os.PathLike[str], custom_layers: Sequence[str] = ()) -> list[str]:
+    """Fix the header counts of an ncnn text ``.param`` in place; return the changes.
 
-    Other files and files without count problems are left alone (empty list).
+    The fixed text is written through the save gate (re-read, lint, the runtime when installed), so a
+    fix that would leave a file the runtime refuses writes nothing and raises
+    :class:`~modelfile.errors.ModelfileError`. Other files and files without count problems are left
+    alone (empty list).
     """
-    from ..fileio import atomic_write
+    from ..formats.registry import sniff
 
     preview = fix_preview(path)
     if preview is None or not preview[2]:
         return []
     _old, new, changes = preview
-    with atomic_write(Path(path), "wb") as fh:
-        fh.write(new.encode("utf-8"))
+    p = Path(path)
+    model = sniff(p).read(p, text=new)
+    model.save(p, custom_layers=custom_layers)  # the save gate (the package installs it)
     return changes

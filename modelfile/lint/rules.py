@@ -67,6 +67,10 @@ IO000 = rule("IO000", "unreadable-file", "error", "The path cannot be read (miss
 IO001 = rule("IO001", "interrupted-save", "error",
              "A save of this model was interrupted: its staging folder (and maybe a journal) is still beside it.",
              "run any modelfile command on the model (e.g. `modelfile info`) to roll the interrupted save back")
+IO002 = rule("IO002", "fix-refused", "warning",
+             "`--fix` repaired the file but the result failed the save gate (re-read, lint or the runtime); "
+             "nothing was written.",
+             "fix the reported problem by hand; `modelfile lint` lists what is left")
 UNREADABLE_CODES = frozenset({"IO000", "NCNN000", "IR000"})
 
 

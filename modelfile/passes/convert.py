@@ -88,8 +88,8 @@ def convert_param_format(model: Model, fmt: str, *, out: Path | None = None, id_
     """Switch an ncnn model between a text ``.param`` and ncnn2mem's binary ``.param.bin``.
 
     ``binary``: the graph is replaced by the ``.param.bin`` form ncnn2mem
-    writes (see :mod:`modelfile.formats.ncnn.mem`), and ``model.meta["id_header"]``
-    holds the ``.id.h`` text naming its layers and blobs (namespace and guard
+    writes (see :mod:`modelfile.formats.ncnn.mem`), and the model's state
+    holds the ``.id.h`` text naming its layers and blobs, saved with the param (namespace and guard
     from ``out``, the ``.param.bin`` it will be saved as). ``text``: names come
     from the ``.id.h`` at ``id_header`` when given, else ``layer<i>``/``blob<j>``
     (reported). Do this before converting the weights.
@@ -115,11 +115,12 @@ def convert_param_format(model: Model, fmt: str, *, out: Path | None = None, id_
         data, custom = to_binary(g, doc.declared_blobs if doc else None)
         target = out or (model.path.with_name(model.path.name + ".bin") if model.path else Path("model.param.bin"))
         stem = target.name[: -len(".param.bin")] if target.name.endswith(".param.bin") else target.stem
-        model.meta["id_header"] = render_id_header(g, stem + ".param", stem + ".id.h", custom)
+        header = render_id_header(g, stem + ".param", stem + ".id.h", custom)
         model.graph = binparam.read_bytes(data, str(target), target.name)
         model.graph.outputs = model.graph.dangling_values()
         st = HANDLER.state(model)
         st.binary = True
+        st.id_header = header
         st.weights = None  # a store of the text graph does not know the new nodes: the .bin follows these
         st.source_nodes = tuple(model.graph.nodes)
         report.add("param-format", src, "text", "binary", f"{len(data)} bytes, {len(g.nodes)} layers")
@@ -131,6 +132,7 @@ def convert_param_format(model: Model, fmt: str, *, out: Path | None = None, id_
     stats = from_binary(model.graph, names)
     st = HANDLER.state(model)
     st.binary = False
+    st.id_header = None
     st.weights = None
     st.source_nodes = tuple(model.graph.nodes)
     report.add("param-format", src, "binary", "text", f"{len(model.graph.nodes)} layers")

@@ -152,4 +152,26 @@ def gate_check(model: Any, staged: Path, target: Path) -> tuple[str, str] | None
     ok, message = verify_sherpa(staged, model_dir=Path(target).parent)
     if ok and message.startswith("skipped: "):
         return "skipped", message[len("skipped: "):]
+    if not ok and _source_fails_too(model):
+        # the decoder, joiner or tokens beside it fail with the unedited encoder as well: not the edit's doing
+        return "skipped", f"the source encoder fails in sherpa-ncnn too ({message})"
     return ("passed" if ok else "failed"), message
+
+
+def _source_fails_too(model: Any) -> bool:
+    """Whether the encoder the model was read from (when it had SherpaMetaData too) fails the same check.
+
+    Only a source with meta layers counts: an encoder without them always fails, and adding them is the
+    edit this check exists for.
+    """
+    from ..errors import ModelfileError
+    from .layers import find_meta_layers
+
+    src = getattr(model, "path", None)
+    if src is None or not Path(src).is_file():
+        return False
+    try:
+        exact, _near = find_meta_layers(model.handler.read(Path(src)).graph)
+    except (ModelfileError, RecursionError):
+        return False
+    return bool(exact) and not verify_sherpa(src)[0]

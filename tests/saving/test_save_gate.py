@@ -272,8 +272,15 @@ def test_sherpa_gate_check_refuses_what_sherpa_ncnn_refuses(tmp_path: Path) -> N
     # a zipformer meta (family 2) without 15=1 on an LSTM encoder: "too old version of Zipformer"
     text[1] = f"{int(n_layers) + 1} {n_blobs}"
     text.insert(2, "SherpaMetaData           sherpa_meta_data1        0 0 0=2 1=32 2=4 3=7")
+    source = tmp_path / "source.ncnn.param"
+    shutil.copyfile(enc, source)
     enc.write_text("\n".join(text) + "\n")
     m = modelfile.load(enc)
+    m.path = source  # the meta is the edit: the source has none
     status, detail = gate_check(m, enc, enc)  # type: ignore[misc]
     assert status == "failed" and "sherpa-ncnn refused encoder.ncnn.param" in detail
+    # a source that has the same meta and fails the same way: the edit is not to blame
+    m.path = enc
+    status, detail = gate_check(m, enc, enc)  # type: ignore[misc]
+    assert status == "skipped" and detail.startswith("the source encoder fails in sherpa-ncnn too")
     assert gate_check(modelfile.load(FIXTURES / "ncnn" / "convlstm.ncnn.param"), enc, enc) is None

@@ -39,6 +39,9 @@ class NcnnState:
     weights: "WeightStore | None" = None
     #: the layers in file order as read: the weights follow them until the store is made
     source_nodes: tuple[Node, ...] = ()
+    #: the ``.id.h`` ncnn2mem writes beside a binary param (set by ``convert --param-format binary``);
+    #: written with the param, through the same save, so the three files change together
+    id_header: str | None = None
 
 
 def bin_path_for(param_path: Path) -> Path:
@@ -66,10 +69,16 @@ class NcnnHandler(FormatHandler):
     def sniff(self, path: Path, head: bytes) -> int:
         return _sniff(path, head)
 
-    def read(self, path: Path, *, strict: bool = True, **_: Any) -> Model:
+    def read(self, path: Path, *, strict: bool = True, text: str | None = None, **_: Any) -> Model:
+        """``text``: read this text as if it were ``path``'s (``lint --fix`` saves a repaired text through the
+        gate, with ``path``'s ``.bin``)."""
         path = Path(path)
-        binary = is_binary(_head(path))
-        if binary:
+        binary = text is None and is_binary(_head(path))
+        if text is not None:
+            from .reader import read_text
+
+            graph, _doc = read_text(text, str(path), strict=strict)
+        elif binary:
             from . import binparam
 
             graph = binparam.read_path(path)
@@ -169,6 +178,11 @@ class NcnnHandler(FormatHandler):
         with atomic_write(path, "wb") as f:
             f.write(data)
         result.files.append(path)
+        if st.binary and st.id_header is not None:
+            header = path.with_name(bin_path_for(path).name[: -len(".bin")] + ".id.h")
+            with atomic_write(header, "wb") as f:
+                f.write(st.id_header.encode("utf-8"))
+            result.files.append(header)
         if not weights:
             return result
         src_bin = Path(st.bin_path) if st.bin_path is not None else bin_path_for(model.path or final)

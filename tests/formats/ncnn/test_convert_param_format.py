@@ -196,3 +196,25 @@ def test_corpus_param_bin_to_text_loads_in_ncnn(tmp_path: Path) -> None:
     # back to binary: ncnn2mem's words again
     _to_binary(out, tmp_path / "again.param.bin")
     assert (tmp_path / "again.param.bin").read_bytes() == src.read_bytes()
+
+
+def test_id_header_is_saved_with_the_param(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The .id.h is one of the files the save writes: through the API too, and not at all when the gate refuses."""
+    from modelfile import saving
+    from modelfile.passes.convert import convert_param_format
+    from modelfile.report import Check
+
+    out = tmp_path / "api.param.bin"
+    m = modelfile.load(PARAMS[0])
+    convert_param_format(m, "binary", out=out)
+    saved = m.save(out)
+    assert tmp_path / "api.id.h" in saved.files
+    assert "namespace api_param_id {" in (tmp_path / "api.id.h").read_text()
+
+    refused = tmp_path / "refused.param.bin"
+    m = modelfile.load(PARAMS[0])
+    convert_param_format(m, "binary", out=refused)
+    monkeypatch.setattr(saving, "_verify", lambda *a, **k: [Check("lint", "failed", "injected")])
+    with pytest.raises(modelfile.ModelfileError, match="injected"):
+        m.save(refused)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in saved.files)

@@ -27,6 +27,7 @@ from mutations import cases  # noqa: E402
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--per-file", type=int, default=26)
+    ap.add_argument("--show", action="store_true", help="print each refused case's file and the runtime's message")
     ap.add_argument("--ignore", default="", help="lint codes to leave out (e.g. IR020: static rules only)")
     args = ap.parse_args()
     import modelfile
@@ -37,6 +38,7 @@ def main() -> None:
     corpus = HERE.parent / "shared" / "corpus"
     cs = cases(HERE, corpus, args.per_file, big=False)
     tmp = Path(tempfile.mkdtemp(prefix="mf-measure-"))
+    print(f"cases written under {tmp}")
     clean: dict[str, list[tuple[str, Path]]] = {"ncnn": [], "ir": []}
     case_of: dict[str, list] = {"ncnn": [], "ir": []}
     total: Counter[str] = Counter()
@@ -74,6 +76,10 @@ def main() -> None:
                  and not (c.weights is None and b'element_type="string"' in c.data)]
         res = runtime_loads(kind, [p for _c, p in items])
         refused = [(cat, rc) for (cat, _p), (rc, _m) in zip(items, res) if rc != 0]
+        if args.show:
+            for (cat, p), (rc, msg) in zip(items, res):
+                if rc != 0:
+                    print(f"    refused ({cat}, exit {rc}): {p} {str(msg)[:200]!r}")
         share = f"{100 * len(refused) / len(items):.1f}%" if items else "-"
         print(f"{kind}: {total[kind]} cases, {len(items)} load and lint without error, "
               f"{len(refused)} of those refused by the runtime ({share})")

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 import modelfile
-from conftest import ROOT, needs_ncnn, needs_openvino
+from conftest import ROOT, has_module, needs_ncnn, needs_openvino
 from modelfile.errors import ModelfileError
 from modelfile.lint import lint_file
 
@@ -257,3 +257,19 @@ def test_every_ir_error_has_line_and_column(data: bytes, line: int, col: int, tm
     assert (e.value.diagnostic.line, e.value.diagnostic.column) == (line, col), str(e.value)
     r = cli("info", str(p))
     assert r.returncode == 2 and r.stderr.startswith(f"{p}:{line}:{col}: "), r.stderr
+
+
+@pytest.mark.parametrize("key", [32, -5, -23300 - 40, -23400 - 32, 1795138708])
+def test_param_bin_param_id_out_of_range_is_refused_like_ncnn(key: int, tmp_path: Path) -> None:
+    """ncnn's ParamDict::load_param_bin refuses an id outside 0..31 (after the array/string offsets)."""
+    p = tmp_path / "bad.param.bin"
+    # Input (16), 0 bottoms, 1 top (blob 0), then the bad key and a value
+    p.write_bytes(words(7767517, 1, 1, 16, 0, 1, 0, key, 1, -233))
+    with pytest.raises(ModelfileError, match="NCNN_MAX_PARAM_COUNT") as e:
+        modelfile.load(p)
+    assert (e.value.diagnostic.line, e.value.diagnostic.column) == (1, 29)  # the key's byte offset + 1
+    assert [x.code for x in lint_file(p)] == ["NCNN000"]
+    if has_module("ncnn"):
+        code = f"import ncnn; n = ncnn.Net(); print(n.load_param_bin({str(p)!r}))"
+        r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+        assert r.stdout.strip() == "-1"

@@ -14,7 +14,7 @@ import numpy as np
 from ...errors import ModelfileError
 from ...graph import Graph, Node, SourcePos, Value
 from .layers import CUSTOM_BIT, TYPE_INDEX, type_name
-from .params import Param
+from .params import MAX_PARAM_ID, Param
 
 __all__ = ["read_bytes", "read_path", "to_bytes"]
 
@@ -96,6 +96,11 @@ def read_bytes(data: bytes, name: str, graph_name: str = "") -> Graph:
             key = take()
             if key == _END:
                 break
+            pid = -key - 23400 if key <= -23400 else -key - 23300 if key <= -23300 else key
+            if not 0 <= pid < MAX_PARAM_ID:  # ncnn's ParamDict::load_param_bin refuses it, so do we
+                raise _fail(name, (pos - 1) * 4, f"layer {len(graph.nodes)}: param key {key} is not an id "
+                            f"0..{MAX_PARAM_ID - 1} (arrays -23300.., strings -23400..): ncnn fails "
+                            "'id < NCNN_MAX_PARAM_COUNT'")
             if key <= -23400:
                 n = take()
                 raw = data[pos * 4: pos * 4 + ((n + 3) // 4) * 4]

@@ -11,7 +11,7 @@ from ...graph import Graph, Node, Value, fresh_name
 from . import new_const, new_parameter, new_result
 from .names import format_shape
 from .ionames import ir_version, tensor_name_collisions
-from .shapes import infer_touched, mark_touched
+from .shapes import infer_touched, mark_touched, place_of
 
 #: model.meta key: the input/output name collisions a model had before an edit
 _CLASHES = "ir_name_clashes"
@@ -120,11 +120,12 @@ def freeze_input(model: Any, node: Node, array: np.ndarray) -> list[tuple]:
     et = node.attrs.get("element_type") or value_dtype(v) or "f32"
     if et in ("dynamic", "undefined"):
         et = {"f": "f32", "i": "i64", "u": "u8", "b": "boolean"}.get(array.dtype.kind, "f32")
+    was = place_of(v)
     at = g.nodes.index(node)
     const = new_const(g, array, node.name, element_type=et, names=list(v.names), index=at)
     v.replace_all_uses_with(const.outputs[0])
     remove_node(model, node)
-    mark_touched(model, const.outputs[0])  # a known value can make shapes further down static
+    mark_touched(model, const.outputs[0], was=was)  # a known value can make shapes further down static
     return [("freeze-input", v.name or node.name, f"Parameter {node.attrs.get('shape', '')} {et}",
              f"Const {format_shape(tuple(array.shape))} = {_preview(array)}")]
 
@@ -139,7 +140,7 @@ def new_constant(model: Any, name: str, array: np.ndarray, *, like: Value | None
     et = value_dtype(like) if like is not None else None
     node = new_const(g, array, fresh_name(name, g.layer_names()), element_type=et,
                      index=_index_before_users(g, like))
-    mark_touched(model, node.outputs[0])
+    mark_touched(model, node.outputs[0], was=place_of(like) if like is not None else None)
     return node.outputs[0]
 
 
@@ -151,7 +152,7 @@ def new_input(model: Any, name: str, *, shape: Any, dtype: str | None, like: Val
         v = new_parameter(g, name, dtype or "f32", ir_shape, names=[]).outputs[0]
     else:
         v = new_parameter(g, fresh_name(name, g.layer_names()), dtype or "f32", ir_shape, names=[name]).outputs[0]
-    mark_touched(model, v)
+    mark_touched(model, v, was=place_of(like) if like is not None else None)
     return v
 
 

@@ -9,6 +9,12 @@ was. A model shape inference rejects is reported with OpenVINO's message (the
 save gate's runtime check then refuses to write it, unless forced).
 Without OpenVINO the touched dims are left ``-1`` (unknown), which OpenVINO
 accepts and re-infers at load.
+
+Reading a 20,000-op model in OpenVINO costs as much as loading it here, so an
+edit that provably cannot change any dim skips it (:func:`cannot_change_dims`):
+every touched place keeps the shape and element type it had, and its value
+reaches no input whose value OpenVINO's shape inference reads (a Reshape
+target, an axis, ...). Then OpenVINO would infer exactly the dims already there.
 """
 
 from __future__ import annotations
@@ -22,17 +28,121 @@ import numpy as np
 
 from ...graph import Graph, Node, Value
 
-__all__ = ["TOUCHED", "downstream", "infer_touched", "mark_touched", "ov_shape"]
+__all__ = ["TOUCHED", "cannot_change_dims", "downstream", "infer_touched", "mark_touched", "ov_shape", "place_of"]
 
 #: model.meta key: values whose downstream dims an edit made stale
 TOUCHED = "ir_touched"
 _SINKS = ("Result", "Assign")
-_OV_TYPE = {"Const": "Constant"}
+#: IR type -> OpenVINO type name: the serializer's translation table (the only four that differ)
+_OV_TYPE = {"Const": "Constant", "PReLU": "PRelu", "ReLU": "Relu", "SoftMax": "Softmax"}
 
 
-def mark_touched(model: Any, value: Value) -> None:
-    """Remember that the dims downstream of ``value`` must be re-inferred before saving."""
-    model.meta.setdefault(TOUCHED, []).append(value)
+#: a place as OpenVINO's shape inference sees it: (partial shape, element type)
+Place = tuple[Any, "str | None"]
+
+
+def place_of(value: Value) -> Place:
+    """``(shape, element type)`` of ``value`` as OpenVINO takes it (a Parameter's from its attributes)."""
+    p = value.producer
+    shape: Any = value.shape
+    dtype = value.dtype
+    if p is not None and p.op_type == "Parameter":
+        from .names import parse_shape
+
+        try:
+            shape = parse_shape(p.attrs["shape"]) if "shape" in p.attrs else shape
+        except ValueError:
+            shape = None
+        dtype = p.attrs.get("element_type") or dtype
+    return (tuple(shape) if shape is not None else None, dtype)
+
+
+def mark_touched(model: Any, value: Value, *, was: Place | None = None) -> None:
+    """Remember that the dims downstream of ``value`` must be re-inferred before saving.
+
+    ``was``: the :func:`place_of` what ``value`` replaces (None: the place itself changed, e.g. a new
+    input shape). When every touched place is as it was, OpenVINO may not be needed at all.
+    """
+    model.meta.setdefault(TOUCHED, []).append((value, was))
+
+
+# Ops whose output shapes and validation depend on the listed inputs' shapes and types only, never
+# on their values (None: every input). A touched value reaching any other input (Reshape's target,
+# an axis, Range's bounds, a sub-graph, a custom op) may change what OpenVINO infers.
+_ALL = None
+_VALUE_FREE: dict[str, frozenset[int] | None] = {
+    **dict.fromkeys((
+        # element-wise, unary and binary (numpy broadcast): shapes only
+        "Abs", "Acos", "Acosh", "Asin", "Asinh", "Atan", "Atanh", "Ceiling", "Clamp", "Convert", "ConvertLike",
+        "Cos", "Cosh", "Elu", "Erf", "Exp", "Floor", "Gelu", "HSigmoid", "HSwish", "HardSigmoid", "Log",
+        "LogicalNot", "Mish", "Negative", "PReLU", "ReLU", "Round", "Selu", "Sigmoid", "Sign", "Sin", "Sinh",
+        "SoftPlus", "SoftSign", "Sqrt", "Swish", "Tan", "Tanh", "IsFinite", "IsInf", "IsNaN", "BitwiseNot",
+        "Add", "Subtract", "Multiply", "Divide", "Power", "Maximum", "Minimum", "SquaredDifference", "FloorMod",
+        "Mod", "Equal", "NotEqual", "Less", "LessEqual", "Greater", "GreaterEqual", "LogicalAnd", "LogicalOr",
+        "LogicalXor", "BitwiseAnd", "BitwiseOr", "BitwiseXor", "Select",
+        # layers whose weights and data only need consistent shapes
+        "MatMul", "Convolution", "GroupConvolution", "BatchNormInference", "FakeQuantize", "MaxPool", "AvgPool",
+        "SoftMax", "LogSoftmax", "Concat", "Einsum", "LSTMCell", "GRUCell", "RNNCell", "LSTMSequence",
+        "GRUSequence", "RNNSequence",
+    ), _ALL),
+    # the data input only: the others are targets, axes, pads, sizes read by value
+    **dict.fromkeys(("Reshape", "Transpose", "Squeeze", "Unsqueeze", "Broadcast", "Tile", "StridedSlice", "Slice",
+                     "Split", "VariadicSplit", "Interpolate", "ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin",
+                     "ReduceProd", "ReduceL1", "ReduceL2", "ReduceLogicalAnd", "ReduceLogicalOr", "TopK", "MVN",
+                     "NormalizeL2", "CumSum", "Roll", "DepthToSpace", "SpaceToDepth", "ShapeOf"), frozenset({0})),
+    "Pad": frozenset({0, 3}),
+    "Gather": frozenset({0, 1}),
+    "ScatterUpdate": frozenset({0, 1, 2}),
+    "ScatterNDUpdate": frozenset({0, 1, 2}),
+    "ScatterElementsUpdate": frozenset({0, 1, 2}),
+}
+#: ops whose output value depends on their input's shape only (unchanged here): the walk stops
+_SHAPE_ONLY = frozenset({"ShapeOf"})
+
+
+def cannot_change_dims(touched: list[tuple[Value, Place | None]]) -> bool:
+    """Whether OpenVINO would infer the dims already there: see the module docstring.
+
+    Every touched value has the shape and element type of what it replaced, and its value flows
+    (through any number of value-free ops) into no input whose value shape inference reads. By
+    induction every op downstream then sees the shapes and types it saw before.
+    """
+    for v, was in touched:
+        if was is None or not _same_place(place_of(v), was):
+            return False
+    seen: set[int] = set()
+    stack = [v for v, _ in touched]
+    while stack:
+        v = stack.pop()
+        for u in v.uses:
+            n = u.node
+            if n.op_type in _SINKS:
+                continue
+            if not (n.version or "").startswith("opset") or n._subgraphs:
+                return False
+            ports = _VALUE_FREE.get(n.op_type, frozenset())
+            if ports is not None and u.index not in ports:
+                return False
+            if id(n) in seen or n.op_type in _SHAPE_ONLY:
+                continue
+            seen.add(id(n))
+            stack.extend(n.outputs)
+    return True
+
+
+def _same_place(a: Place, b: Place) -> bool:
+    sa, sb = a[0], b[0]
+    if sa is None or sb is None or a[1] != b[1] or not a[1] or a[1] in ("dynamic", "undefined"):
+        return False
+    return len(sa) == len(sb) and all(_dim(x) == _dim(y) for x, y in zip(sa, sb))
+
+
+def _dim(d: Any) -> Any:
+    """A dim in one spelling: ints; -1 and an open range (0, -1) are the same unknown."""
+    if isinstance(d, (tuple, list)):
+        lo, hi = (int(d[0]), int(d[1]))
+        return -1 if lo <= 0 and hi < 0 else (max(lo, 0), hi)
+    return int(d) if int(d) >= 0 else -1
 
 
 def downstream(values: list[Value]) -> list[Node]:
@@ -97,10 +207,13 @@ def infer_touched(model: Any) -> list[tuple]:
 
     When OpenVINO rejects the edited model the change says why (its message) and the dims stay -1.
     """
-    touched: list[Value] = model.meta.pop(TOUCHED, None) or []
+    marks: list[tuple[Value, Place | None]] = model.meta.pop(TOUCHED, None) or []
     g: Graph = model.graph
     live = {id(n) for n in g.nodes}
-    roots = [v for v in touched if v.producer is None or id(v.producer) in live]
+    touched = [(v, was) for v, was in marks if v.producer is None or id(v.producer) in live]
+    if cannot_change_dims(touched):
+        return []
+    roots = [v for v, _ in touched]
     nodes = downstream(roots)
     if not nodes:
         return []
@@ -130,7 +243,8 @@ def infer_touched(model: Any) -> list[tuple]:
         ours[n.name] = ours.get(n.name, 0) + 1
     changed = unknown = 0
     for n in nodes:
-        cands = [op for op in by_name.get(n.name, ()) if op.get_type_name() == _OV_TYPE.get(n.op_type, n.op_type)]
+        want = _OV_TYPE.get(n.op_type, n.op_type)  # the IR's "ReLU" is OpenVINO's "Relu"
+        cands = [op for op in by_name.get(n.name, ()) if op.get_type_name() == want]
         if len(cands) != 1 or ours.get(n.name, 0) != 1 or cands[0].get_output_size() != len(n.outputs):
             for v in n.outputs:  # cannot tell which op it is: unknown is honest, OpenVINO re-infers it
                 if v.shape is not None and any(d != -1 for d in v.shape):

@@ -28,7 +28,8 @@ import numpy as np
 
 from ...graph import Graph, Node, Value
 
-__all__ = ["TOUCHED", "cannot_change_dims", "downstream", "infer_touched", "mark_touched", "ov_shape", "place_of"]
+__all__ = ["TOUCHED", "cannot_change_dims", "downstream", "infer_touched", "mark_touched", "ov_shape", "place_of",
+           "rnn_input_mismatch"]
 
 #: model.meta key: values whose downstream dims an edit made stale
 TOUCHED = "ir_touched"
@@ -196,10 +197,41 @@ def _read_with_openvino(model: Any) -> Any:
             _write_bin(rendered.bin_plan, bin_path)
         elif doc is not None and doc.weights.exists and doc.bin_path is not None:
             bin_path = doc.bin_path
-        if bin_path is not None and bin_path.stat().st_size:
-            data = np.fromfile(bin_path, np.uint8)
-            return core.read_model(rendered.text, ov.Tensor(data))
-        return core.read_model(rendered.text)
+        data = np.fromfile(bin_path, np.uint8) if bin_path is not None else np.empty(0, np.uint8)
+        # always with a weights tensor: read_model(str) alone takes the string for a file name
+        return core.read_model(rendered.text, ov.Tensor(data))
+
+
+#: recurrent ops: the input of their ``W`` weights ``[dirs, gates*hidden, input_size]``
+_RNN_W = {"LSTMSequence": 4, "GRUSequence": 3, "RNNSequence": 3, "LSTMCell": 3, "GRUCell": 2, "RNNCell": 2}
+
+
+def rnn_input_mismatch(om: Any) -> str | None:
+    """A recurrent op whose input's feature size differs from its weights' (None: none), in an ``ov.Model``.
+
+    OpenVINO's shape inference accepts it (``input[157,1,241]`` into an LSTM of input size 240 reads
+    fine) and only ``compile_model`` refuses it ("could not create reorder primitive").
+    """
+    for op in om.get_ordered_ops():
+        w = _RNN_W.get(op.get_type_name())
+        if w is None or op.get_input_size() <= w:
+            continue
+        x, ws = op.get_input_partial_shape(0), op.get_input_partial_shape(w)
+        if x.rank.is_dynamic or ws.rank.is_dynamic or len(x) < 1 or len(ws) < 1:
+            continue
+        a, b = x[len(x) - 1], ws[len(ws) - 1]
+        if a.is_static and b.is_static and a.get_length() != b.get_length():
+            return (f"{op.get_type_name()} '{op.get_friendly_name()}' gets inputs of {a.get_length()} features but its "
+                    f"weights take {b.get_length()} (input shape {x}); OpenVINO's CPU plugin refuses it at "
+                    "compile_model: could not create reorder primitive")
+    return None
+
+
+def _flag_shapes_changed(model: Any) -> None:
+    """Tell the save gate that input shapes changed: its runtime check then also compiles (see the handler)."""
+    state = getattr(model, "state", None)
+    if state is not None and hasattr(state, "shapes_changed"):
+        state.shapes_changed = True
 
 
 def infer_touched(model: Any) -> list[tuple]:
@@ -213,6 +245,7 @@ def infer_touched(model: Any) -> list[tuple]:
     touched = [(v, was) for v, was in marks if v.producer is None or id(v.producer) in live]
     if cannot_change_dims(touched):
         return []
+    _flag_shapes_changed(model)
     roots = [v for v, _ in touched]
     nodes = downstream(roots)
     if not nodes:
@@ -235,6 +268,10 @@ def infer_touched(model: Any) -> list[tuple]:
                 v.shape = tuple(-1 for _ in v.shape)
         return [("shape-inference-failed", "OpenVINO", None, None,
                  f"OpenVINO's shape inference rejects the edited model: {_short(' '.join(str(e).split()))}")]
+    out: list[tuple] = []
+    rnn = rnn_input_mismatch(om)
+    if rnn is not None:  # the save gate's runtime check refuses it too
+        out.append(("shape-inference-failed", "OpenVINO", None, None, f"the edited model does not compile: {rnn}"))
     by_name: dict[str, list[Any]] = {}
     for op in om.get_ops():
         by_name.setdefault(op.get_friendly_name(), []).append(op)
@@ -256,7 +293,6 @@ def infer_touched(model: Any) -> list[tuple]:
             if new != v.shape:
                 v.shape = new
                 changed += 1
-    out: list[tuple] = []
     if changed:
         out.append(("infer-port-dims", f"{changed} port(s)", None, None,
                     "the dims OpenVINO infers after the edit"))

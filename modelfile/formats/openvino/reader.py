@@ -514,6 +514,41 @@ def _parse_rest(doc: IRDocument, pos: int, rest: str) -> tuple[Any, Any, Any] | 
     return ids, ports, _value_specs(ports)
 
 
+_NAMES_ATTR = re.compile(r'(?<=[ \t\r\n])names="([^"]*)"')
+
+
+def _named_rest(doc: IRDocument, pos: int, rest: str,
+                memo: dict[str, tuple[Any, list[int]]]) -> tuple[Any, Any, Any] | None:
+    """:func:`_parse_rest` for ports with tensor names: parsed once per text with the names blanked,
+    each layer's names put back (a model whose every layer names its output has few distinct port blocks
+    but as many names as layers; parsing each block took half of loading such a model)."""
+    vals = _NAMES_ATTR.findall(rest)
+    key = _NAMES_ATTR.sub('names=""', rest)
+    got = memo.get(key)
+    if got is None:
+        try:
+            io = _parse_rest(doc, pos, key)
+        except ScanError:
+            io = None  # the error is reported at its place in the real text, below
+        where: list[int] = []
+        if io is not None:
+            m = FAST_REST.fullmatch(key)
+            ob = m.group(2) if m is not None else None
+            where = [i for i, (pa, _) in enumerate(FAST_PORT.findall(ob or "")) if "names" in dict(FAST_ATTR.findall(pa))]
+            if len(where) != len(vals):  # a names="" outside the output ports' tags: not this shortcut
+                io = None
+        memo[key] = got = (io, where)
+    io, where = got
+    if io is None:
+        return _parse_rest(doc, pos, rest)
+    ids, ports, _ = io
+    ports = list(ports)
+    for i, v in zip(where, vals):
+        pid, dt, shape, _ = ports[i]
+        ports[i] = (pid, dt, shape, (parse_names(v) if v else None) or ())
+    return ids, ports, _value_specs(ports)
+
+
 def _value_specs(ports: Any) -> list[tuple[str, str | None, Any, Any]]:
     """What :func:`build_node` takes for each output port: ``(name, dtype, shape, names)``."""
     return [(names[0] if names else "", dt, shape, names) for _, dt, shape, names in ports]
@@ -687,6 +722,7 @@ def _scan_layers_into(doc: IRDocument, st: El, gsrc: GraphSource, graph: Graph, 
     data_memo: dict[str, dict[str, str]] = {}
     rest_memo: dict[str, tuple[Any, Any]] = {}
     rest_get = rest_memo.get
+    named_memo: dict[str, tuple[Any, list[int]]] = {}
     last_rest: dict[str | None, tuple[str, int, tuple[Any, Any, Any]]] = {}  # by layer type
     last_get = last_rest.get
     startswith = text.startswith
@@ -717,9 +753,12 @@ def _scan_layers_into(doc: IRDocument, st: El, gsrc: GraphSource, graph: Graph, 
                     rest = text[h:e]
                     io = rest_get(rest)
                     if io is None:
-                        io = _parse_rest(doc, m.end(1), rest)
-                        if io is not None and 'names="' not in rest:  # tensor names are unique: not worth it
-                            rest_memo[rest] = io
+                        if 'names="' in rest:  # tensor names are unique: memoized without them
+                            io = _named_rest(doc, m.end(1), rest, named_memo)
+                        else:
+                            io = _parse_rest(doc, m.end(1), rest)
+                            if io is not None:
+                                rest_memo[rest] = io
                     if io is not None:
                         last_rest[typ] = (rest + "</layer>", len(rest), io)
         if io is None:

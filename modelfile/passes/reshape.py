@@ -14,8 +14,10 @@ __all__ = ["reshape"]
 def reshape(model: Model, specs: list[InputSpec]) -> Report:
     """Set the shape (IR: and optionally the element type) of existing inputs.
 
-    IR: the Parameter ``shape``/``element_type`` and its port; dims further
-    down are re-inferred by OpenVINO at load, so stale ones are cleared.
+    IR: the Parameter ``shape``/``element_type`` and its port; the ports
+    further down get the dims OpenVINO infers (-1 without OpenVINO), and the
+    save gate also compiles the result, so a shape the model cannot take is
+    refused with OpenVINO's message (see ``formats/openvino/shapes.py``).
     ncnn: ``Input`` params ``0=w 1=h 11=d 2=c``; a leading batch dim 1 is
     dropped as pnnx does. Unnamed items (``[1,100],[1,?]``) go by input order.
     """

@@ -15,6 +15,12 @@ edit that provably cannot change any dim skips it (:func:`cannot_change_dims`):
 every touched place keeps the shape and element type it had, and its value
 reaches no input whose value OpenVINO's shape inference reads (a Reshape
 target, an axis, ...). Then OpenVINO would infer exactly the dims already there.
+
+Shape inference accepts some shapes only ``compile_model`` refuses (an LSTM
+fed 241 features where its weights take 240). An edit that may change dims
+marks the model (``IRState.shapes_changed``) so that the save gate's runtime
+check also compiles it (see the handler), and :func:`rnn_input_mismatch`
+reports that case in the edit's own report.
 """
 
 from __future__ import annotations

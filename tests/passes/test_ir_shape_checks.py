@@ -248,3 +248,57 @@ def test_rename_does_not_compile(tmp_path: Path) -> None:
     m = modelfile.load(_copy(ENCODER, tmp_path))
     rename(m, {"input": "features"})
     assert not m.state.shapes_changed
+
+
+_SPARSE = r"""
+import sys
+from pathlib import Path
+sys.path.insert(0, sys.argv[1])
+import modelfile
+from modelfile.mo_input import parse_input
+from modelfile.passes.reshape import reshape
+xml = Path(sys.argv[2])
+n = 1 << 28  # 1 GiB of f32 zeros, a sparse file: nothing on disk
+xml.write_text(f'''<?xml version="1.0"?>
+<net name="sparse" version="11"><layers>
+<layer id="0" name="x" type="Parameter" version="opset1"><data shape="2" element_type="f32"/>
+<output><port id="0" precision="FP32" names="x"><dim>2</dim></port></output></layer>
+<layer id="1" name="big" type="Const" version="opset1"><data element_type="f32" shape="{n}" offset="0" size="{4 * n}"/>
+<output><port id="0" precision="FP32"><dim>{n}</dim></port></output></layer>
+<layer id="2" name="axis" type="Const" version="opset1"><data element_type="i64" shape="1" offset="{4 * n}" size="8"/>
+<output><port id="0" precision="I64"><dim>1</dim></port></output></layer>
+<layer id="3" name="sum" type="ReduceSum" version="opset1"><data keep_dims="true"/>
+<input><port id="0" precision="FP32"><dim>{n}</dim></port><port id="1" precision="I64"><dim>1</dim></port></input>
+<output><port id="2" precision="FP32"><dim>1</dim></port></output></layer>
+<layer id="4" name="mul" type="Multiply" version="opset1"><data auto_broadcast="numpy"/>
+<input><port id="0" precision="FP32"><dim>2</dim></port><port id="1" precision="FP32"><dim>1</dim></port></input>
+<output><port id="2" precision="FP32" names="z"><dim>2</dim></port></output></layer>
+<layer id="5" name="out" type="Result" version="opset1"><input><port id="0" precision="FP32"><dim>2</dim></port></input></layer>
+</layers><edges>
+<edge from-layer="1" from-port="0" to-layer="3" to-port="0"/><edge from-layer="2" from-port="0" to-layer="3" to-port="1"/>
+<edge from-layer="0" from-port="0" to-layer="4" to-port="0"/><edge from-layer="3" from-port="2" to-layer="4" to-port="1"/>
+<edge from-layer="4" from-port="2" to-layer="5" to-port="0"/>
+</edges></net>
+''')
+with open(xml.with_suffix(".bin"), "wb") as f:
+    f.truncate(4 * n + 8)
+m = modelfile.load(xml)
+rep = reshape(m, parse_input("x[3]"))
+assert any(c.kind == "infer-port-dims" for c in rep.changes), rep.changes
+assert m.find_node("mul").outputs[0].shape == (3,)
+print([ln.split()[1] for ln in open("/proc/self/status") if ln.startswith("VmHWM")][0])
+"""
+
+
+@needs_openvino
+def test_reinference_maps_the_weights_instead_of_reading_them(tmp_path: Path) -> None:
+    """A reshape of a model with a 1 GiB .bin: OpenVINO gets the file mapped, the process stays small."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, "-c", _SPARSE, str(root), str(tmp_path / "s.xml")],
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    peak_mb = int(out.stdout.split()[-1]) / 1024
+    assert peak_mb < 600, f"peak RSS {peak_mb:.0f} MB"

@@ -203,9 +203,14 @@ def _read_with_openvino(model: Any) -> Any:
             _write_bin(rendered.bin_plan, bin_path)
         elif doc is not None and doc.weights.exists and doc.bin_path is not None:
             bin_path = doc.bin_path
-        data = np.fromfile(bin_path, np.uint8) if bin_path is not None else np.empty(0, np.uint8)
-        # always with a weights tensor: read_model(str) alone takes the string for a file name
-        return core.read_model(rendered.text, ov.Tensor(data))
+        # always with a weights tensor: read_model(str) alone takes the string for a file name. The
+        # .bin is mapped, not read: shape inference reads few constants, and an LLM's .bin is gigabytes
+        # (copy-on-write: OpenVINO wants a writable array; nothing writes to it)
+        if bin_path is not None and bin_path.stat().st_size:
+            weights = ov.Tensor(np.memmap(bin_path, np.uint8, mode="c"), shared_memory=True)
+        else:
+            weights = ov.Tensor(np.empty(0, np.uint8))
+        return core.read_model(rendered.text, weights)
 
 
 #: recurrent ops: the input of their ``W`` weights ``[dirs, gates*hidden, input_size]``

@@ -3,7 +3,9 @@
 In one run:
 
 1. Generates a chain IR of ``--ops`` layers (Parameter, then Const/Add/ReLU triples, Result) with
-   ``openvino.save_model``, so the file looks exactly like the serializer's output.
+   ``openvino.save_model``, so the file looks exactly like the serializer's output; then the same
+   chain with a tensor name on every ReLU output (as PyTorch conversions have): every port block is
+   then unique text (the reader memoizes it with the names blanked).
 2. Times ``read_model`` (in a child process, so openvino's objects do not sit in our heap) and
    modelfile ``load`` + ``save`` (unchanged model -> byte-identical copy) on that file, interleaved,
    ``--repeat`` times each; prints best and median and the ratio (target: <= 0.5).
@@ -37,12 +39,14 @@ import openvino as ov
 mode, path = sys.argv[1], sys.argv[2]
 if mode == "make":
     import openvino.opset13 as ops
-    n = int(sys.argv[3])
+    n, named = int(sys.argv[3]), sys.argv[4] == "named"
     x = ops.parameter([1, 64], np.float32, name="x")
     x.output(0).get_tensor().set_names({"x"})
     h = x
     for i in range((n - 2) // 3):
         h = ops.relu(ops.add(h, ops.constant(np.full((1, 64), i % 7, np.float32))))
+        if named:  # as PyTorch conversions name most op outputs
+            h.output(0).get_tensor().set_names({f"t{i}"})
     r = ops.result(h)
     r.output(0).get_tensor().set_names({"y"})
     ov.save_model(ov.Model([r], [x], "chain"), path, compress_to_fp16=False)
@@ -201,13 +205,14 @@ def _fmt(xs: list[float]) -> str:
     return f"best {min(xs) * 1e3:7.1f} ms   median {statistics.median(xs) * 1e3:7.1f} ms"
 
 
-def bench_speed(n_ops: int, repeat: int, work: Path) -> None:
+def bench_speed(n_ops: int, repeat: int, work: Path, named: bool = False) -> None:
     import modelfile
     from modelfile.formats.openvino import is_modified
 
-    xml = work / f"chain{n_ops}.xml"
-    made = json.loads(_child(_OV_CHILD, "make", str(xml), str(n_ops)))
-    print(f"generated {xml.name}: {made['ops']} ops, {xml.stat().st_size / 1e6:.1f} MB xml")
+    xml = work / f"chain{n_ops}{'_named' if named else ''}.xml"
+    made = json.loads(_child(_OV_CHILD, "make", str(xml), str(n_ops), "named" if named else "plain"))
+    print(f"generated {xml.name}: {made['ops']} ops, {xml.stat().st_size / 1e6:.1f} MB xml"
+          + (", every ReLU output named" if named else ""))
     ov_times: list[float] = []
     load_t: list[float] = []
     save_t: list[float] = []
@@ -279,6 +284,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench_ir_") as d:
         work = Path(d)
         bench_speed(args.ops, args.repeat, work)
+        bench_speed(args.ops, args.repeat, work, named=True)
         if not args.skip_sparse:
             bench_sparse(args.sparse_gb, work)
 

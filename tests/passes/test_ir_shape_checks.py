@@ -112,6 +112,17 @@ def test_a_value_read_for_a_shape_is_reinferred(tmp_path: Path, monkeypatch: pyt
     assert m.state.shapes_changed
 
 
+@needs_openvino
+def test_a_dynamic_inner_port_is_not_trusted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The file says -1 where OpenVINO knows ``..1`` (the serializer cannot write a bound): no shortcut."""
+    real = shapes.cannot_change_dims
+    took: list[bool] = []
+    monkeypatch.setattr(shapes, "cannot_change_dims", lambda t: took.append(real(t)) or took[-1])
+    m = modelfile.load(ENCODER)
+    cut(m, parse_input("aten::lt/Less"), [])
+    assert took == [False]
+
+
 def test_a_new_shape_is_never_skipped(tmp_path: Path) -> None:
     m = modelfile.load(_chain(tmp_path))
     reshape(m, parse_input("x[2,4],y[2,4]"))
@@ -128,15 +139,19 @@ def test_a_value_read_for_a_shape_gets_openvinos_dims(tmp_path: Path) -> None:
 
 
 @needs_openvino
-@pytest.mark.parametrize("edit", ["feature_length->157", "aten::lt/Less"])
+@pytest.mark.parametrize("edit", ["feature_length->157", "aten::add/Add", "aten::add/Add->160"])
 def test_skipping_gives_the_dims_openvino_infers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, edit: str) -> None:
-    """The same file with and without the shortcut, on the RNN-T encoder (freeze and cut --input).
+    """The same file with and without the shortcut, on the RNN-T encoder (freeze, cut --input, a new Const).
 
     (In memory OpenVINO's answer can be finer: a dim bounded to ``..1`` where the file says -1; a port
     ``<dim>`` cannot hold a bound, so both write -1.)
     """
+    real = shapes.cannot_change_dims
+    took: list[bool] = []
+    monkeypatch.setattr(shapes, "cannot_change_dims", lambda t: took.append(real(t)) or took[-1])
     fast = modelfile.load(ENCODER)
     cut(fast, parse_input(edit), [])
+    assert took == [True]
     monkeypatch.setattr(shapes, "cannot_change_dims", lambda t: False)
     slow = modelfile.load(ENCODER)
     rep = cut(slow, parse_input(edit), [])

@@ -49,7 +49,11 @@ Place = tuple[Any, "str | None"]
 
 
 def place_of(value: Value) -> Place:
-    """``(shape, element type)`` of ``value`` as OpenVINO takes it (a Parameter's from its attributes)."""
+    """``(shape, element type)`` of ``value`` as OpenVINO takes it (a Parameter's from its attributes).
+
+    An inner port's ``<dim>``s are exact only when static: the serializer writes a bounded dim
+    (``..1``) as -1, so a dynamic port gives an unknown shape (None), which matches nothing.
+    """
     p = value.producer
     shape: Any = value.shape
     dtype = value.dtype
@@ -61,6 +65,8 @@ def place_of(value: Value) -> Place:
         except ValueError:
             shape = None
         dtype = p.attrs.get("element_type") or dtype
+    elif shape is not None and not all(isinstance(d, int) and d >= 0 for d in shape):
+        shape = None
     return (tuple(shape) if shape is not None else None, dtype)
 
 

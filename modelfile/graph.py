@@ -19,7 +19,10 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-__all__ = ["Graph", "Node", "NodeList", "SourcePos", "Usage", "Value", "build_node", "fresh_name"]
+__all__ = ["MODEL_REF", "Graph", "Node", "NodeList", "SourcePos", "Usage", "Value", "build_node", "fresh_name"]
+
+#: ``Graph.meta`` of a model's top graph: a weak reference to the Model (so a node finds its model)
+MODEL_REF = "model"
 
 
 def fresh_name(base: str, taken: set[str]) -> str:

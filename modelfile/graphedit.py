@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .errors import ModelfileError
-from .graph import Graph, Node, Value
+from .graph import MODEL_REF, Graph, Node, Value
 
 if TYPE_CHECKING:
     from .model import Model
@@ -38,13 +38,13 @@ def model_of(node: Node) -> "Model | None":
     g = node.graph
     if g is None:
         return None
-    ref: Callable[[], Model | None] | None = top_graph(g).meta.get("model")
+    ref: Callable[[], Model | None] | None = top_graph(g).meta.get(MODEL_REF)
     return ref() if ref is not None else None
 
 
 def attach(model: "Model") -> None:
     """Let the nodes of ``model.graph`` find ``model`` (for graphs given a model after reading)."""
-    model.graph.meta["model"] = weakref.ref(model)
+    model.graph.meta[MODEL_REF] = weakref.ref(model)
 
 
 def node_error(node: Node, message: str, hint: str = "") -> ModelfileError:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import ModelfileError
-from .graph import Graph, Node, Value
+from .graph import MODEL_REF, Graph, Node, Value
 
 if TYPE_CHECKING:
     from .formats.base import EditOps, FormatHandler
@@ -41,7 +41,7 @@ class Model:
         self.state = state
         self._meta: dict[str, Any] = {}
         # nodes reach their model through their graph (modelfile.views: weights live in the model)
-        graph.meta["model"] = weakref.ref(self)
+        graph.meta[MODEL_REF] = weakref.ref(self)
 
     @property
     def meta(self) -> MutableMapping[str, Any]:

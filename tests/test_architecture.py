@@ -100,6 +100,37 @@ def test_nothing_outside_formats_names_a_format() -> None:
     assert not offenders, offenders
 
 
+def _meta_key_literals(tree: ast.AST) -> list[tuple[int, str]]:
+    """``x.meta["k"]``, ``x._meta.get("k")``, ``"k" in x.meta``...: string keys of a graph/node/model meta."""
+    def is_meta(e: ast.expr) -> bool:
+        return isinstance(e, ast.Attribute) and e.attr in ("meta", "_meta")
+
+    found = []
+    for n in ast.walk(tree):
+        key = None
+        if isinstance(n, ast.Subscript) and is_meta(n.value):
+            key = n.slice
+        elif (isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and is_meta(n.func.value)
+              and n.func.attr in ("get", "pop", "setdefault") and n.args):
+            key = n.args[0]
+        elif isinstance(n, ast.Compare) and any(isinstance(o, (ast.In, ast.NotIn)) for o in n.ops) \
+                and is_meta(n.comparators[0]):
+            key = n.left
+        if isinstance(key, ast.Constant) and isinstance(key.value, str):
+            found.append((n.lineno, key.value))
+    return found
+
+
+def test_meta_keys_are_declared() -> None:
+    """Format state in ``meta`` dicts goes through declared names (``formats/<f>/keys.py``,
+    ``graph.MODEL_REF``), never a string literal: every key has one place that says what it holds."""
+    offenders = []
+    for p in PKG.rglob("*.py"):
+        for line, key in _meta_key_literals(ast.parse(p.read_text(encoding="utf-8"))):
+            offenders.append(f"{p.relative_to(PKG)}:{line}: meta key {key!r}")
+    assert not offenders, offenders
+
+
 def test_every_package_is_installed() -> None:
     """pyproject.toml lists the packages by hand (grammars/ is mapped in): a new one must be listed."""
     import tomllib

@@ -16,6 +16,7 @@ import numpy as np
 from ..errors import ModelfileError
 from ..graph import Node
 from ..model import Model
+from ..formats.openvino.keys import IR_DATA
 
 __all__ = ["NodeWeights", "WeightCompare", "compare_weights", "weights_of"]
 
@@ -92,7 +93,7 @@ class _Source:
 
         a = node.attrs
         raw: Any = None
-        if node._meta is None or node.meta.get("ir_data") is None:
+        if node._meta is None or node.meta.get(IR_DATA) is None:
             # the fast path of const_bytes for the common case: a slice of the mapped .bin
             try:
                 off, size = int(a["offset"]), int(a["size"])

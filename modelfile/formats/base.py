@@ -137,6 +137,13 @@ class FormatHandler(ABC):
         """The main file as text (None: the format or this model has no text form)."""
         return None
 
+    def read_text(self, text: str, path: Path | None = None) -> "Model":
+        """Load a main file's text as if it were ``path``'s (which locates the weights and names the file in
+        errors); ``lint --fix`` saves a repaired text this way, through the gate."""
+        from ..errors import ModelfileError
+
+        raise ModelfileError(f"{self.name} models have no text form", file=str(path or ""))
+
     def runtime_check(self, path: Path, *, custom_layers: Sequence[str] = (), source: "Model | None" = None,
                       timeout: float = 60.0) -> RuntimeCheck:
         """Load written files in the format's runtime (skipped when it is not installed)."""

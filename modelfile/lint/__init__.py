@@ -367,6 +367,6 @@ def fix_file(path: str | os.PathLike[str], custom_layers: Sequence[str] = ()) ->
         return []
     _old, new, changes = preview
     p = Path(path)
-    model = sniff(p).read(p, text=new)
+    model = sniff(p).read_text(new, p)
     model.save(p, custom_layers=custom_layers)  # the save gate (the package installs it)
     return changes

@@ -24,6 +24,7 @@ from ..mo_input import InputSpec, OutputSpec, value_shape
 from .locate import Place, locate
 from .prune import prune
 from .report import Report
+from ..formats.openvino.keys import IR_DATA
 
 __all__ = ["cut", "format_ops", "removal_summary", "value_array"]
 
@@ -227,7 +228,7 @@ def _weight_bytes(model: Model) -> int:
     for n in model.graph.nodes:
         if n.op_type != "Const":
             continue
-        data = n._meta.get("ir_data") if n._meta else None
+        data = n._meta.get(IR_DATA) if n._meta else None
         key = ("mem", id(data)) if data is not None else (n.attrs.get("offset"), n.attrs.get("size"))
         if key in seen:
             continue

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from ..errors import ModelfileError
 from ..graph import Graph, Node, Value
 from ..mo_input import MoSyntaxError, NameLookup, Resolution, resolve
+from ..formats.openvino.keys import IR_VERSION
 
 __all__ = ["Place", "locate", "values_named"]
 
@@ -27,7 +28,7 @@ class Place:
 
 def _implied(graph: Graph) -> dict[int, list[str]]:
     """Names OpenVINO gives v10 inputs/outputs from their layers (none for other formats and v11)."""
-    if graph.meta.get("ir_version") != 10:
+    if graph.meta.get(IR_VERSION) != 10:
         return {}
     from ..formats.openvino.ionames import implied_names
 

@@ -39,6 +39,7 @@ from ..errors import ModelfileError
 from ..graph import Graph, Node, Value, fresh_name
 from ..model import Model
 from .report import Report
+from ..formats.openvino.keys import IR_RT_LEGACY, IR_VERSION, OUTPUT_NAMES, RT_INFO
 
 __all__ = ["RT_KEY", "cut_state", "make_state", "restored_names"]
 
@@ -92,7 +93,7 @@ def _find_beam(g: Graph) -> Node | None:
     for v in g.inputs:
         p = v.producer
         if p is not None and p.op_type == "Parameter" and ("beam_idx" in v.names or (
-                g.meta.get("ir_version") == 10 and p.name == "beam_idx")):
+                g.meta.get(IR_VERSION) == 10 and p.name == "beam_idx")):
             return p
     return None
 
@@ -173,7 +174,7 @@ def cut_state(model: Model, *, names: dict[str, tuple[str | None, str | None]] |
     report = Report("cut-state")
     g = model.graph
     names = names or {}
-    v10 = g.meta.get("ir_version") == 10
+    v10 = g.meta.get(IR_VERSION) == 10
     reads = [n for n in g.nodes if n.op_type == "ReadValue"]
     assigns = [n for n in g.nodes if n.op_type == "Assign"]
     known = {n.attrs.get("variable_id", "") for n in reads}
@@ -377,14 +378,14 @@ def _name_new_ports(model: Model, params: list[tuple[_Var, Node]], outs: list[tu
             if id(src) in outputs_before:
                 # the tensor is already a model output: the new Result narrows its names to the state's
                 for r in g.nodes:
-                    if r.op_type == "Result" and r.inputs and r.inputs[0] is src and "output_names" not in r.meta:
-                        r.meta["output_names"] = list(src.names)
+                    if r.op_type == "Result" and r.inputs and r.inputs[0] is src and OUTPUT_NAMES not in r.meta:
+                        r.meta[OUTPUT_NAMES] = list(src.names)
                 src.names = [*src.names, label]
             else:
                 src.names = [label]  # one name per new port, as the pass leaves it
                 src.name = label
         if not v10 and id(src) in outputs_before:
-            r.meta["output_names"] = [label]
+            r.meta[OUTPUT_NAMES] = [label]
         report.add("state-to-output", t.var, f"Assign {t.entry.get('assign_name', '')}", f"Result {label}")
 
 
@@ -425,7 +426,7 @@ def _find_output(g: Graph, name: str) -> list[Node]:
         if n.op_type != "Result" or not n.inputs or n.inputs[0] is None:
             continue
         v = n.inputs[0]
-        narrowed = n._meta.get("output_names") if n._meta else None
+        narrowed = n._meta.get(OUTPUT_NAMES) if n._meta else None
         names = narrowed if narrowed is not None else list(v.names)
         if name in names or (narrowed is None and v.name == name) or n.name == name \
                 or name in imp.get(id(v), ()):
@@ -524,14 +525,14 @@ def make_state(model: Model, pairs: dict[str, str] | None = None) -> Report:
         if "output_names" in rec and not other_results:
             src.names = parse_names(rec["output_names"])
             src.name = src.names[0] if src.names else ""
-        elif o in src.names and not any(o in (x._meta or {}).get("output_names", src.names) for x in other_results):
+        elif o in src.names and not any(o in (x._meta or {}).get(OUTPUT_NAMES, src.names) for x in other_results):
             src.names = [x for x in src.names if x != o]
             if src.name == o:
                 src.name = src.names[0] if src.names else ""
         for x in other_results:
-            if x._meta and x._meta.get("output_names") is not None and set(x._meta["output_names"]) == set(src.names):
-                del x._meta["output_names"]
-        if rec.get("producer_name") and src.producer is not None and g.meta.get("ir_version") == 10:
+            if x._meta and x._meta.get(OUTPUT_NAMES) is not None and set(x._meta[OUTPUT_NAMES]) == set(src.names):
+                del x._meta[OUTPUT_NAMES]
+        if rec.get("producer_name") and src.producer is not None and g.meta.get(IR_VERSION) == 10:
             src.producer.name = rec["producer_name"]
         record.pop(var, None)
         report.add("input-to-state", i, f"Parameter {p.name}", f"ReadValue {var}"
@@ -551,7 +552,7 @@ LEGACY_KEY = "modelfile_state"
 
 
 def _load_record(g: Graph) -> dict[str, Any]:
-    rt = g.meta.get("rt_info") or {}
+    rt = g.meta.get(RT_INFO) or {}
     if isinstance(rt.get(LEGACY_KEY), str):
         try:
             rec = json.loads(rt[LEGACY_KEY])
@@ -565,8 +566,8 @@ def _load_record(g: Graph) -> dict[str, Any]:
 
 def _store_record(g: Graph, record: dict[str, Any]) -> None:
     """Write the record back: rt_info/modelfile/state, or one JSON key when the file keeps <meta_data>."""
-    rt = g.meta.setdefault("rt_info", {})
-    if g.meta.get("ir_rt_legacy") or LEGACY_KEY in rt:
+    rt = g.meta.setdefault(RT_INFO, {})
+    if g.meta.get(IR_RT_LEGACY) or LEGACY_KEY in rt:
         if record:
             rt[LEGACY_KEY] = json.dumps(record, sort_keys=True, separators=(",", ":"))
         else:
@@ -640,7 +641,7 @@ def _beam_param(g: Graph, rec: dict[str, Any]) -> Node:
     for n in _find_input(g, rec["beam_input"]):
         return n
     shape = parse_shape(rec.get("beam_shape") or "?")
-    v10 = g.meta.get("ir_version") == 10
+    v10 = g.meta.get(IR_VERSION) == 10
     return new_parameter(g, rec["beam_input"], rec.get("beam_type") or "i32", shape,
                          names=[] if v10 else [rec["beam_input"]])
 

@@ -15,6 +15,7 @@ from ...errors import ModelfileError
 from ...graph import Graph, Node, SourcePos, Value
 from .layers import CUSTOM_BIT, TYPE_INDEX, type_name
 from .params import MAX_PARAM_ID, Param
+from .keys import BIN_SIG, BIN_TYPE_INDEX
 
 __all__ = ["read_bytes", "read_path", "to_bytes"]
 
@@ -72,7 +73,7 @@ def read_bytes(data: bytes, name: str, graph_name: str = "") -> Graph:
         start = pos
         tindex, nb, nt = take(), take(), take()
         node = Node(type_name(tindex), f"layer{li}", pos=SourcePos(name, 1, start * 4 + 1))
-        node.meta["type_index"] = tindex
+        node.meta[BIN_TYPE_INDEX] = tindex
         for _ in range(nb):
             bi = take()
             if not 0 <= bi < blob_count:
@@ -115,7 +116,7 @@ def read_bytes(data: bytes, name: str, graph_name: str = "") -> Graph:
                 p = _word_param(key, take())
             node.attrs[p.id] = p
         node.source = data[start * 4: pos * 4]
-        node.meta["sig"] = _sig(node)
+        node.meta[BIN_SIG] = _sig(node)
         if node.op_type == "Input":
             graph.inputs.extend(node.outputs)
         node.graph = graph
@@ -147,10 +148,10 @@ def to_bytes(graph: Graph) -> bytes:
     if src and src["header"] == bytes(out[:12]):
         out[:12] = src["header"]
     for node in graph.nodes:
-        if isinstance(node.source, bytes) and node.meta.get("sig") == _sig(node):
+        if isinstance(node.source, bytes) and node.meta.get(BIN_SIG) == _sig(node):
             out += node.source
             continue
-        tindex = node.meta.get("type_index", TYPE_INDEX.get(node.op_type, CUSTOM_BIT))
+        tindex = node.meta.get(BIN_TYPE_INDEX, TYPE_INDEX.get(node.op_type, CUSTOM_BIT))
         out += struct.pack("<iii", tindex, len(node.inputs), len(node.outputs))
         for v in (*node.inputs, *node.outputs):
             out += struct.pack("<i", index[id(v)])

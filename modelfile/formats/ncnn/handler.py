@@ -9,12 +9,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ...fileio import atomic_write, copy_file
-from ...graph import Node
+from ...graph import Graph, Node
 from ...model import Model
 from ...report import SaveResult
 from ..base import FormatHandler, RuntimeCheck
 from .layers import BUILTIN_TYPES
-from .reader import LineSource, read_path
+from .reader import LineSource, read_path, read_text
 from .sniff import is_binary
 from .sniff import sniff as _sniff
 from .writer import Style
@@ -69,24 +69,27 @@ class NcnnHandler(FormatHandler):
     def sniff(self, path: Path, head: bytes) -> int:
         return _sniff(path, head)
 
-    def read(self, path: Path, *, strict: bool = True, text: str | None = None, **_: Any) -> Model:
-        """``text``: read this text as if it were ``path``'s (``lint --fix`` saves a repaired text through the
-        gate, with ``path``'s ``.bin``)."""
+    def read(self, path: Path, *, strict: bool = True, **_: Any) -> Model:
         path = Path(path)
-        binary = text is None and is_binary(_head(path))
-        if text is not None:
-            from .reader import read_text
-
-            graph, _doc = read_text(text, str(path), strict=strict)
-        elif binary:
+        binary = is_binary(_head(path))
+        if binary:
             from . import binparam
 
             graph = binparam.read_path(path)
         else:
             graph, _doc = read_path(path, strict=strict)
+        return self._model(graph, path, binary)
+
+    def read_text(self, text: str, path: Path | None = None) -> Model:
+        """A text ``.param`` from a string (``path`` locates the ``.bin`` and names the file in errors)."""
+        graph, _doc = read_text(text, str(path or ""))
+        return self._model(graph, Path(path) if path is not None else None, False)
+
+    def _model(self, graph: Graph, path: Path | None, binary: bool) -> Model:
         # ncnn's outputs are the blobs nothing consumes; edits (cut --output) may choose others
         graph.outputs = graph.dangling_values()
-        state = NcnnState(binary=binary, bin_path=bin_path_for(path), source_nodes=tuple(graph.nodes))
+        state = NcnnState(binary=binary, bin_path=bin_path_for(path) if path is not None else None,
+                          source_nodes=tuple(graph.nodes))
         model = Model(graph, "ncnn", path, self, state)
         if binary and state.bin_path is not None and state.bin_path.is_file():
             self.weights(model)  # binary layers keep no readable snapshot of their params: map now

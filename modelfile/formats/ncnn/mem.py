@@ -29,6 +29,7 @@ from ...errors import ModelfileError
 from ...graph import Graph
 from .layers import CUSTOM_BIT, TYPE_INDEX
 from .params import Param, is_float_text
+from .keys import BIN_SIG, BIN_TYPE_INDEX
 
 __all__ = ["IdNames", "from_binary", "id_header", "ncnn_float", "parse_id_header", "to_binary", "varname"]
 
@@ -225,7 +226,7 @@ def from_binary(graph: Graph, names: IdNames | None) -> dict[str, int]:
     seen_values: set[int] = set()
     b = 0
     for i, node in enumerate(graph.nodes):
-        tindex = node.meta.pop("type_index", None)
+        tindex = node.meta.pop(BIN_TYPE_INDEX, None)
         if tindex is not None and tindex & CUSTOM_BIT:
             if tindex in names.types:
                 node.op_type = names.types[tindex]
@@ -248,7 +249,7 @@ def from_binary(graph: Graph, names: IdNames | None) -> dict[str, int]:
             spec = schema.by_id(p.id) if schema is not None else None
             node.attrs[pid] = _typed(p, spec.kind if spec is not None else shared.get(p.id), stats)
         node.source = None
-        node.meta.pop("sig", None)
+        node.meta.pop(BIN_SIG, None)
     graph.source = None
     return stats
 

@@ -19,6 +19,7 @@ from ...errors import ModelfileError
 from ...graph import Graph, Node, Value, fresh_name
 from ...graphedit import AttrAccess, model_of, node_error, place_after, top_graph
 from .params import Param
+from .keys import ARRAY_STYLE
 
 if TYPE_CHECKING:
     from ...model import Model
@@ -249,7 +250,7 @@ def _array_style(node: Node) -> str:
     if g is None:
         return "old"
     g = _top(g)
-    cached = g.meta.get("ncnn.array_style")
+    cached = g.meta.get(ARRAY_STYLE)
     if cached is not None:
         return str(cached)
     style = "old"
@@ -258,7 +259,7 @@ def _array_style(node: Node) -> str:
         if st is not None:
             style = str(st)
             break
-    g.meta["ncnn.array_style"] = style
+    g.meta[ARRAY_STYLE] = style
     return style
 
 
@@ -280,7 +281,7 @@ def store_of(model: "Model") -> Any:
 
         # no .bin yet: new layers bring their own weights; layers that read some cannot be written
         store = WeightStore(model.graph, b"")
-        model.meta["weights"] = store
+        model.handler.state(model).weights = store  # type: ignore[attr-defined]
     return store
 
 

@@ -17,6 +17,7 @@ import numpy as np
 
 from ...graph import Graph, Node
 from .names import parse_shape
+from .keys import IR_DATA
 
 __all__ = ["account"]
 
@@ -44,7 +45,7 @@ def account(graph: Graph, bin_size: int | None, *, layers: bool = False) -> dict
     users: dict[tuple[int, int], int] = {}
     listed: list[dict[str, Any]] = []
     for n in _walk(graph):
-        if n.op_type != "Const" or n.meta.get("ir_data") is not None:
+        if n.op_type != "Const" or n.meta.get(IR_DATA) is not None:
             continue
         off, size = _int(n.attrs.get("offset")), _int(n.attrs.get("size"))
         et = str(n.attrs.get("element_type", "?"))

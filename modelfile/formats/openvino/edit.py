@@ -12,6 +12,7 @@ from . import new_const, new_parameter, new_result
 from .names import format_shape
 from .ionames import ir_version, tensor_name_collisions
 from .shapes import infer_touched, mark_touched, place_of
+from .keys import IR_VERSION
 
 #: model.meta key: the input/output name collisions a model had before an edit
 _CLASHES = "ir_name_clashes"
@@ -147,7 +148,7 @@ def new_constant(model: Any, name: str, array: np.ndarray, *, like: Value | None
 def new_input(model: Any, name: str, *, shape: Any, dtype: str | None, like: Value | None = None) -> Value:
     g: Graph = model.graph
     ir_shape = to_ir_shape(shape) if shape is not None else (like.shape if like is not None else None)
-    if g.meta.get("ir_version") == 10:
+    if g.meta.get(IR_VERSION) == 10:
         # v10 names an input by its Parameter layer: that name, and no port names (a v11 convention)
         v = new_parameter(g, name, dtype or "f32", ir_shape, names=[]).outputs[0]
     else:
@@ -170,7 +171,7 @@ def set_outputs(model: Any, values: list[Value]) -> list[tuple]:
         r = by_value.get(id(v))
         if r is None:
             label = v.names[0] if v.names else (v.name or (v.producer.name if v.producer else "output"))
-            if not v.names and g.meta.get("ir_version") != 10:  # v10 names an output by its producing layer
+            if not v.names and g.meta.get(IR_VERSION) != 10:  # v10 names an output by its producing layer
                 v.names = [label]
                 v.name = label
             r = new_result(g, v, fresh_name(f"{label}/sink_port_0", g.layer_names()))

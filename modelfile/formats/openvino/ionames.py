@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ...graph import Graph, Value
+from .keys import IR_VERSION
 
 __all__ = [
     "NameProblem",
@@ -37,7 +38,7 @@ __all__ = [
 
 def ir_version(graph: Graph) -> int:
     """The IR version a graph was read from (``10``/``11``); a graph built in memory is v11."""
-    v = graph.meta.get("ir_version")
+    v = graph.meta.get(IR_VERSION)
     return int(v) if isinstance(v, int) else 11
 
 

@@ -9,7 +9,7 @@ first of them), and edges become node inputs in port order. Parameters feed
 ``graph.inputs`` and Result inputs ``graph.outputs`` (XML order); Result and
 Assign layers stay nodes. TensorIterator/Loop/If bodies become
 ``node.subgraphs["body"|"then_body"|"else_body"]`` with their port maps and
-back edges in ``node.meta["ir_port_map"]`` / ``node.meta["ir_back_edges"]``.
+back edges in ``node.meta[IR_PORT_MAP]`` / ``node.meta[IR_BACK_EDGES]``.
 
 Everything else (rt_info, comments, unknown elements and attributes, the
 exact text) stays in the source text, which :class:`LayerSource` and
@@ -34,6 +34,7 @@ from .xmlscan import (
     EDGE_FAST, FAST_ATTR, FAST_DIM, FAST_HEAD, FAST_PORT, FAST_PORT_ID_FIRST, FAST_REST, El, ScanError, bad_char_offset,
     check_xml_declarations, duplicate_attribute, end_tag_at, line_col, parse_element, skip_misc, start_tag,
 )
+from .keys import IR_BACK_EDGES, IR_PORT_MAP, IR_RT_LEGACY, IR_VERSION, RT_INFO
 
 __all__ = ["GraphSource", "IRDocument", "LayerSource", "Style", "read_bytes", "read_path"]
 
@@ -442,9 +443,9 @@ def _read(doc: IRDocument) -> Graph:
     if gsrc.edges is not None and gsrc.edge_pos is None and not gsrc.edges.empty:
         gsrc.edges0 = None  # plain block: re-parsed from the text if ever needed
     _model_rt_info(doc, graph)
-    graph.meta["ir_version"] = doc.version  # v10 and v11 name inputs/outputs differently (see ionames)
+    graph.meta[IR_VERSION] = doc.version  # v10 and v11 name inputs/outputs differently (see ionames)
     if doc.rt_from_legacy:
-        graph.meta["ir_rt_legacy"] = True  # rt_info came from <meta_data>: flat keys are written back there
+        graph.meta[IR_RT_LEGACY] = True  # rt_info came from <meta_data>: flat keys are written back there
     return graph
 
 
@@ -1142,9 +1143,9 @@ def _port_maps(doc: IRDocument, el: El, node: Node) -> None:
                 entries.append({"attrs": dict(e.attrs), "from": fn, "to": tn})
             bes["body"] = entries
     if pms:
-        node.meta["ir_port_map"] = pms
+        node.meta[IR_PORT_MAP] = pms
     if bes:
-        node.meta["ir_back_edges"] = bes
+        node.meta[IR_BACK_EDGES] = bes
 
 
 def _ids(body: Graph | None) -> dict[str, Node]:
@@ -1154,14 +1155,14 @@ def _ids(body: Graph | None) -> dict[str, Node]:
 
 
 def _pm_snapshot(node: Node) -> Any:
-    pm = node.meta.get("ir_port_map")
+    pm = node.meta.get(IR_PORT_MAP)
     if pm is None:
         return None
     return {r: [(e["kind"], dict(e["attrs"]), e["node"]) for e in es] for r, es in pm.items()}
 
 
 def _be_snapshot(node: Node) -> Any:
-    be = node.meta.get("ir_back_edges")
+    be = node.meta.get(IR_BACK_EDGES)
     if be is None:
         return None
     return {r: [(dict(e["attrs"]), e["from"], e["to"]) for e in es] for r, es in be.items()}
@@ -1253,7 +1254,7 @@ def _model_rt_info(doc: IRDocument, graph: Graph) -> None:
         doc.rt_from_legacy = True
     else:
         rt = {}
-    graph.meta["rt_info"] = rt
+    graph.meta[RT_INFO] = rt
     doc.rt_info0 = copy_tree(rt)
 
 

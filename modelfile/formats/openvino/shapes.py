@@ -199,7 +199,7 @@ def _read_with_openvino(model: Any) -> Any:
     from .writer import _write_bin, render
 
     rendered = render(model)
-    doc = model.meta.get("openvino")
+    doc = getattr(model.state, "doc", None)  # IRState's (the handler imports this module: no import back)
     doc = doc if isinstance(doc, IRDocument) else None
     core = ov.Core()
     with tempfile.TemporaryDirectory(prefix="modelfile-shapes-") as tmp:

@@ -10,6 +10,7 @@ from ...graph import Graph, Node
 from .ionames import implied_names, io_names
 from .names import parse_shape
 from .reader import IRDocument
+from .keys import IR_DATA, RT_INFO
 
 if TYPE_CHECKING:
     from ...model import Model
@@ -117,14 +118,14 @@ def describe(model: "Model", *, layers: bool = False) -> dict[str, Any]:
     const_bytes = 0
     unique: set[tuple[str, str]] = set()
     for n in consts:
-        data = n.meta.get("ir_data")
+        data = n.meta.get(IR_DATA)
         try:
             size = len(data) if data is not None else int(n.attrs.get("size", "0") or 0)
         except ValueError:  # a broken size attribute: info still shows the rest (lint reports it)
             size = 0
         const_bytes += size
         unique.add((n.attrs.get("offset", ""), n.attrs.get("size", "")) if data is None else ("mem", str(id(data))))
-    rt = g.meta.get("rt_info", {}) or {}
+    rt = g.meta.get(RT_INFO, {}) or {}
     flat = flatten_rt_info(rt)
     edges = sum(1 for n in nodes for v in n.inputs if v is not None)
     info: dict[str, Any] = {

@@ -3,7 +3,7 @@
 A Const node keeps its data where it is: ``node.attrs`` hold ``offset``,
 ``size``, ``element_type`` and ``shape``; :func:`const_array` maps the bytes
 (``mmap``, never a full read) and decodes them on request. New data set with
-:func:`set_const_value` / :func:`new_const` lives in ``node.meta["ir_data"]``
+:func:`set_const_value` / :func:`new_const` lives in ``node.meta[IR_DATA]``
 (packed bytes) until the writer lays out a new ``.bin``.
 
 Packing (checked against openvino 2026.4 ``Constant`` bytes; little-endian):
@@ -30,6 +30,7 @@ import numpy as np
 from ...errors import ModelfileError
 from ...graph import Graph, Node, Value
 from .names import BITS, parse_shape
+from .keys import IR_DATA
 
 if TYPE_CHECKING:
     from .reader import IRDocument
@@ -450,7 +451,7 @@ def _doc_of(node: Node) -> "IRDocument | None":
 
 def const_bytes(node: Node) -> np.ndarray | bytes:
     """The raw packed bytes of a Const: new data if set, else a zero-copy view of the ``.bin``."""
-    data = node.meta.get("ir_data")
+    data = node.meta.get(IR_DATA)
     if data is not None:
         return data
     info = const_info(node)
@@ -494,7 +495,7 @@ def set_const_value(node: Node, value: Any, element_type: str | None = None) -> 
     if et is None:
         et = element_type_of_dtype(arr.dtype)
     data = encode(arr, et)
-    node.meta["ir_data"] = data
+    node.meta[IR_DATA] = data
     a = node.attrs
     a["element_type"] = et
     a["shape"] = _const_shape_str(arr.shape)

@@ -39,6 +39,7 @@ from .names import format_dims, format_names, format_shape, parse_names, parse_s
 from .reader import BODY_ROLES, PORT_MAP_OF, GraphSource, IRDocument, LayerSource, Style
 from .weights import Weights, const_info
 from .xmlscan import FAST_ATTR, FAST_LAYER, El, Misc, escape_attr, escape_text, fast_tag_span
+from .keys import IR_BACK_EDGES, IR_DATA, IR_PORT_MAP, OUTPUT_NAMES, RT_INFO
 
 if TYPE_CHECKING:
     from ...model import Model
@@ -162,7 +163,7 @@ def _touched(node: Node, rec: LayerSource, ctx: _Ctx) -> int:
     elif node.attrs != a0:
         return _CONTENT
     meta = node._meta
-    if rec.pm0 is not None or rec.be0 is not None or (meta and ("ir_port_map" in meta or "ir_back_edges" in meta)):
+    if rec.pm0 is not None or rec.be0 is not None or (meta and (IR_PORT_MAP in meta or IR_BACK_EDGES in meta)):
         from .reader import _be_snapshot, _pm_snapshot
         if _pm_snapshot(node) != rec.pm0 or _be_snapshot(node) != rec.be0:
             return _CONTENT
@@ -215,7 +216,7 @@ def _analyze(graph: Graph, ctx: _Ctx) -> _Plan:
                 if t == _WIRING:
                     plan.rewired = True
         # the slots, not the properties, which would create empty dicts (see Node)
-        if node._meta and node._meta.get("ir_data") is not None:
+        if node._meta and node._meta.get(IR_DATA) is not None:
             ctx.any_data = True
         if node._subgraphs:
             bp = {role: _analyze(sub, ctx) for role, sub in node.subgraphs.items()}
@@ -269,7 +270,7 @@ def is_modified(model: "Model") -> bool:
 def _model_changed(model: "Model", doc: IRDocument, ctx: _Ctx, version: int) -> bool:
     g = model.graph
     return (ctx.any_change or ctx.any_data or version != doc.version or g.name != doc.net_name
-            or g.meta.get("rt_info", {}) != doc.rt_info0)
+            or g.meta.get(RT_INFO, {}) != doc.rt_info0)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -413,14 +414,14 @@ def _plan_bin(plan: _Plan, ctx: _Ctx, mode: str) -> BinPlan | None:
     live: list[Node] = []
     _live_consts(plan, live)
     doc = ctx.doc
-    new_data = [n for n in live if n.meta.get("ir_data") is not None]
+    new_data = [n for n in live if n.meta.get(IR_DATA) is not None]
     if mode == "copy":
         if new_data:
             raise ModelfileError(f"Const {new_data[0].name!r} has new data: the .bin must be rewritten "
                                  f"(weights='copy' was requested)")
         return None
     live_ids = {n for n in live}
-    foreign = [n for n in live if n.meta.get("ir_data") is None and getattr(n.source, "doc", None) is not doc]
+    foreign = [n for n in live if n.meta.get(IR_DATA) is None and getattr(n.source, "doc", None) is not doc]
     dropped = doc is not None and any(n not in live_ids for n in doc.consts)
     if mode != "rewrite" and not new_data and not dropped and not foreign:
         return None
@@ -428,7 +429,7 @@ def _plan_bin(plan: _Plan, ctx: _Ctx, mode: str) -> BinPlan | None:
     first: dict[Any, int] = {}        # source key -> blob index
     node_blob: list[tuple[Node, int]] = []
     for n in live:
-        data = n.meta.get("ir_data")
+        data = n.meta.get(IR_DATA)
         if data is not None:
             key: Any = ("mem", id(data))
             if key not in first:
@@ -482,7 +483,7 @@ def _plan_bin(plan: _Plan, ctx: _Ctx, mode: str) -> BinPlan | None:
 
 
 def _blob_size(n: Node) -> int:
-    data = n.meta.get("ir_data")
+    data = n.meta.get(IR_DATA)
     return len(data) if data is not None else const_info(n).size
 
 
@@ -684,7 +685,7 @@ def _layer_attrs(node: Node, lid: str, orig: dict[str, str] | None) -> dict[str,
         want.pop("version", None)
     if orig is None:  # a new layer: the serializer's order
         want = {k: want[k] for k in ("id", "name", "type", "version") if k in want}
-    narrowed = node._meta.get("output_names") if node._meta is not None and node.op_type == "Result" else None
+    narrowed = node._meta.get(OUTPUT_NAMES) if node._meta is not None and node.op_type == "Result" else None
     if narrowed is not None:
         # a transform narrowed this output's names (several Results on one tensor): only names the tensor has
         v = node.inputs[0] if node.inputs else None
@@ -963,7 +964,7 @@ def _render_source(node: Node, rec: LayerSource, plan: _Plan, ctx: _Ctx, ind: st
 
 
 def _port_map_entries(node: Node, role: str, bp: _Plan | None) -> list[tuple[str, dict[str, str]]] | None:
-    pm = (node.meta.get("ir_port_map") or {}).get(role)
+    pm = (node.meta.get(IR_PORT_MAP) or {}).get(role)
     if pm is None:
         return None
     out = []
@@ -980,7 +981,7 @@ def _port_map_entries(node: Node, role: str, bp: _Plan | None) -> list[tuple[str
 
 
 def _back_edge_entries(node: Node, bp: _Plan | None) -> list[dict[str, str]] | None:
-    be = (node.meta.get("ir_back_edges") or {}).get("body")
+    be = (node.meta.get(IR_BACK_EDGES) or {}).get("body")
     if be is None:
         return None
     out = []
@@ -1202,7 +1203,7 @@ def _document_text(model: "Model", top: _Plan, ctx: _Ctx) -> str:
     edits += _attr_edits(text, net, want)
     if top.changed:
         edits += _graph_edits(top, ctx)
-    rt = g.meta.get("rt_info", {})
+    rt = g.meta.get(RT_INFO, {})
     legacy = _legacy_edits(doc, rt, ctx) if rt != doc.rt_info0 and doc.rt_from_legacy else None
     if legacy is not None:
         edits += legacy
@@ -1271,7 +1272,7 @@ def _fresh_document(model: "Model", top: _Plan, ctx: _Ctx) -> str:
     g = model.graph
     layers = _render_layers_fresh(top, ctx, u * 2)
     edges = _render_edges(top.edges or [], u * 2, ctx)
-    rt_info = g.meta.get("rt_info", {}) or {}
+    rt_info = g.meta.get(RT_INFO, {}) or {}
     # v10 readers take legacy metadata only when <rt_info> is absent: write none if there is nothing to say
     rt = "" if (not rt_info and ctx.version == 10) else f"{u}{_render_rt_info(rt_info, u, ctx)}{st.eol}"
     # old runtimes look for the version in the first 512 bytes: a long name goes after it

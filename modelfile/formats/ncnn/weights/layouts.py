@@ -17,6 +17,7 @@ import numpy as np
 from ....errors import ModelfileError
 from ....graph import Node
 from ..layers import BUILTIN_TYPES
+from ..keys import BIN_TYPE_INDEX
 
 __all__ = ["BlobSpec", "LayoutFn", "ParamGetter", "is_known_type", "layer_layout", "register_layout",
            "weighted_types"]
@@ -380,7 +381,7 @@ def _where(node: Node, index: int | None = None) -> str:
     at = f"#{index}" if index is not None else ""
     pos = node.pos
     # binary .param.bin layers have no lines, only the synthetic name layer<i>
-    if pos is not None and pos.line and "type_index" not in node.meta:
+    if pos is not None and pos.line and BIN_TYPE_INDEX not in node.meta:
         return f"layer {node.name} ({node.op_type}, line {pos.line})"
     return f"layer {node.name} ({node.op_type}{', ' + at if at else ''})"
 
@@ -389,7 +390,7 @@ def _error(node: Node, msg: str, index: int | None = None, hint: str = "") -> Mo
     pos = node.pos
     return ModelfileError(f"{_where(node, index)} {msg}", code=_ERR,
                           file=pos.file if pos is not None else "",
-                          line=pos.line if pos is not None and "type_index" not in node.meta else 0,
+                          line=pos.line if pos is not None and BIN_TYPE_INDEX not in node.meta else 0,
                           hint=hint)
 
 

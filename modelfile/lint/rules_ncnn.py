@@ -771,6 +771,32 @@ def _load_param_findings(f: NcnnFile, node: Node, ll: LayerLine | None, entry: d
     yield from _check_products(f, node, ll)
     yield from _check_same_length(f, node, ll)
     yield from _check_activation(f, node, ll)
+    yield from _check_allocation(f, node, ll)
+
+
+#: layers whose load_model allocates float vectors as long as one int param (BatchNorm: slope, mean, var and
+#: bias read from the .bin, then a and b computed; src/layer/batchnorm.cpp): type -> (param id, vectors)
+_VECTORS: dict[str, tuple[int, int]] = {"BatchNorm": (0, 6)}
+#: what one layer may allocate: beyond 2 GiB a 32-bit build cannot (size_t arithmetic, address space) and
+#: load_model fails under the memory limits the runtime checks here use (tests/fuzz/harness.py: 4 GiB)
+_MAX_LAYER_BYTES = 2**31 - 1
+
+
+def _check_allocation(f: NcnnFile, node: Node, ll: LayerLine | None) -> Iterator[Diagnostic]:
+    spec = _VECTORS.get(node.op_type)
+    if spec is None:
+        return
+    pid, vectors = spec
+    n = _int_param(node, ll, pid)
+    if n is None or n <= 0:
+        return  # missing or not positive: the load table's finding
+    need = n * vectors * 4
+    if need > _MAX_LAYER_BYTES:
+        most = _MAX_LAYER_BYTES // (vectors * 4)
+        yield f.at(NCNN021, node, ll.param(pid) if ll is not None else None,
+                   f"{node.op_type} param {pid} = {n}: its load_model allocates {vectors} float vectors of that "
+                   f"length ({need:,} bytes) and fails; the .bin would need {n * 16:,} bytes of weights",
+                   hint=f"at most {most:,}; a real layer has the channel count of its input")
 
 
 #: fused activations (param 9 = type, 10 = params) of convolutions and InnerProduct: how many params each

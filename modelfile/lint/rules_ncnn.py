@@ -806,8 +806,8 @@ def _check_allocation(f: NcnnFile, node: Node, ll: LayerLine | None) -> Iterator
         return
     pid, vectors = spec
     n = _int_param(node, ll, pid)
-    if n is None or n <= 0:
-        return  # missing or not positive: the load table's finding
+    if n is None or not 0 < n <= _I32[1]:
+        return  # missing or not positive: the load table's finding; beyond 32 bits: NCNN018's
     need = n * vectors * 4
     if need > _MAX_LAYER_BYTES:
         most = _MAX_LAYER_BYTES // (vectors * 4)

@@ -598,10 +598,26 @@ def _check_reserved(f: NcnnFile, node: Node, ll: LayerLine, p: ParamTok, pid: in
         vals = p.value.split(",")[1:] if int(p.key) <= ARRAY_KEY_BASE else [x for x in p.value.split(",") if x]
         for k in range(tops):
             dims = vals[k * per] if k * per < len(vals) else ""
-            if _INT.fullmatch(dims) and int(dims) > per - 1:
-                yield f.at(NCNN015, node, p, f"shape hint of output {k} says {dims} dims in {per} ints (at most "
+            word = _stored_int(dims)  # a float element's bits land in the int array as they are
+            if word is not None and not 0 <= word <= per - 1:
+                said = dims if _INT.fullmatch(dims) else f"{dims} (read as the int {word})"
+                yield f.at(NCNN015, node, p, f"shape hint of output {k} says {said} dims in {per} ints (0 to "
                            f"{per - 1}); ncnn fails with 'invalid shape hints'")
                 break
+
+
+def _stored_int(text: str) -> int | None:
+    """The int ncnn stores for one element of an int array (None: not a number this rule judges)."""
+    if _INT.fullmatch(text):
+        return int(text)
+    if is_float_text(text) and _FLOAT.fullmatch(text):
+        import struct
+
+        try:
+            return int(struct.unpack("<i", struct.pack("<f", float(text)))[0])
+        except (OverflowError, struct.error):
+            return None
+    return None
 
 
 _READS_AS = {"int": "1065353216-style bit patterns", "float": "denormals like 1.4e-45"}

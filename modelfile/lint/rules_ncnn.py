@@ -482,12 +482,6 @@ def check_params(f: NcnnFile) -> Iterator[Diagnostic]:
                 # them (a tab inside a value, a stray token): ncnn fails with 'ParamDict read value failed'
                 yield f.at(NCNN018, node, None, "the params of this line do not split into key=value tokens "
                            "at spaces; ncnn fails with 'ParamDict read value failed'")
-    else:  # .param.bin: the ids as read (array and string ids already mapped to 0..)
-        for node in f.graph.nodes:
-            for pid in node.attrs:
-                if not 0 <= pid < MAX_PARAM_ID:
-                    yield f.at(NCNN014, node, None, f"layer {node.name!r} ({node.op_type}) has param id {pid}, "
-                               "out of range 0..31; ncnn fails with 'id < NCNN_MAX_PARAM_COUNT failed'")
     # (type, key, value) of params with no finding of their own (NCNN014/016/017/018 depend on these three
     # only): a model repeats them thousands of times, so each is checked once
     clean: dict[tuple[str, str, str], int] = f.cache.setdefault("clean_params", {})  # -> param id

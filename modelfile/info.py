@@ -37,15 +37,22 @@ def lint_summary(model: Model) -> dict[str, Any] | None:
     """``{"errors": n, "first": "file:line:col: message"}`` when lint finds errors in the model's file.
 
     Kept cheap: the file is linted without the OpenVINO read_model check (IR020), which costs as much as
-    loading the model in the runtime.
+    loading the model in the runtime, and a text ``.param`` is linted from the graph already read.
     """
     path = getattr(model, "path", None)
     if path is None:
         return None
+    from .formats.ncnn.reader import NcnnDocument
     from .lint import lint_file
+    from .lint.ncnn_read import lint_read
 
     try:
-        diags = lint_file(path, ignore=["IR020"])
+        diags = None
+        doc = model.graph.source
+        if isinstance(doc, NcnnDocument):  # a text .param just read: lint the graph we hold, not the file again
+            diags = lint_read(path, model.graph, doc, ignore=["IR020"])
+        if diags is None:
+            diags = lint_file(path, ignore=["IR020"])
     except ModelfileError:  # a bad pyproject.toml is lint's business, not info's
         return None
     errors = [d for d in diags if d.severity is Severity.ERROR]

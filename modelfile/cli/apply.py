@@ -40,9 +40,21 @@ def _installed_command(name: str) -> Callable[..., Any]:
     return command
 
 
-def _register_installed() -> None:
-    """One command per installed pass (entry-point group ``modelfile.passes``); built-in names win."""
-    taken = {c.name or (c.callback.__name__ if c.callback else "") for c in app.registered_commands}
+_registered = False
+
+
+def register_installed() -> None:
+    """One command per installed pass (entry-point group ``modelfile.passes``); built-in names win.
+
+    Called by the command group when a name is not a built-in, or to list the commands (the
+    entry-point scan is skipped for every other command)."""
+    global _registered
+    if _registered:
+        return
+    _registered = True
+    from . import COMMANDS
+
+    taken = set(COMMANDS) | {c.name or (c.callback.__name__ if c.callback else "") for c in app.registered_commands}
     for name, ep in installed_passes().items():
         if name in taken:
             continue
@@ -51,6 +63,3 @@ def _register_installed() -> None:
         origin = f" (from {dist.name})" if dist is not None else ""
         command.__doc__ = f"Installed pass {ep.value}{origin}."
         app.command(name=name, rich_help_panel="Installed passes")(handle_errors(edit_command(command)))
-
-
-_register_installed()

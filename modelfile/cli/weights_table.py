@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
-from rich.console import Console
-from rich.table import Table
+from .texttable import Table, styled
 
 __all__ = ["print_weights"]
 
@@ -14,19 +14,17 @@ def _mb(n: int | None) -> str:
     return "" if n is None else f"{n:,}"
 
 
-def print_weights(out: Console, w: dict[str, Any] | None) -> None:
+def print_weights(w: dict[str, Any] | None) -> None:
     """Print ``data["weights"]`` of :func:`modelfile.info.describe` (ncnn or IR)."""
     if not w:
         return
     if "error" in w:
-        out.print(f"[bold]weights[/]: cannot be accounted for: {w['error']}")
+        sys.stdout.write(f"{styled('weights', 'bold')}: cannot be accounted for: {w['error']}\n")
         return
     ncnn = "by_dtype" in w
-    t = Table(title=f"weights: {_mb(w.get('bytes'))} bytes" + (f", {w['params']:,} parameters" if ncnn else ""),
-              title_justify="left")
-    t.add_column("storage" if ncnn else "element type")
-    t.add_column("consts" if not ncnn else "parameters", justify="right")
-    t.add_column("bytes", justify="right")
+    t = Table("storage" if ncnn else "element type", "consts" if not ncnn else "parameters", "bytes",
+              title=f"weights: {_mb(w.get('bytes'))} bytes" + (f", {w['params']:,} parameters" if ncnn else ""),
+              justify=("left", "right", "right"))
     for k, v in (w["by_dtype"] if ncnn else w["by_element_type"]).items():
         t.add_row(k, _mb(v["params"] if ncnn else v["consts"]), _mb(v["bytes"]))
     if ncnn:
@@ -40,20 +38,20 @@ def print_weights(out: Console, w: dict[str, Any] | None) -> None:
         t.add_row("unused", str(w["unused"]["regions"]) + " region(s)", _mb(w["unused"]["bytes"]))
         if w.get("overlap_bytes"):
             t.add_row("overlapping", "", _mb(w["overlap_bytes"]))
-    out.print(t)
+    sys.stdout.write(t.render())
     rows = w.get("layers") or w.get("consts")
     if rows:
-        lt = Table(title="weights per layer" if ncnn else "consts", title_justify="left")
+        title = "weights per layer" if ncnn else "consts"
         if ncnn:
-            for c in ("layer", "type", "offset", "bytes", "parameters", "storage"):
-                lt.add_column(c, justify="right" if c in ("offset", "bytes", "parameters") else "left")
+            cols = ("layer", "type", "offset", "bytes", "parameters", "storage")
+            lt = Table(*cols, title=title, justify=["right" if c in ("offset", "bytes", "parameters") else "left"
+                                                     for c in cols])
             for r in rows:
                 lt.add_row(r["layer"], r["type"], _mb(r["offset"]), _mb(r["bytes"]), _mb(r["params"]),
                            ", ".join(f"{k} {v['bytes']:,}" for k, v in r["by_dtype"].items()) or "not located")
         else:
-            for c in ("const", "element type", "shape", "offset", "bytes", "shared by"):
-                lt.add_column(c)
+            lt = Table("const", "element type", "shape", "offset", "bytes", "shared by", title=title)
             for r in rows:
                 lt.add_row(r["const"], r["element_type"], str(r["shape"]), _mb(r["offset"]), _mb(r["bytes"]),
                            str(r["shared_by"]))
-        out.print(lt)
+        sys.stdout.write(lt.render())

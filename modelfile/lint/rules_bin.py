@@ -13,10 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-import numpy as np
-
 from ..errors import Diagnostic
-from ..formats.ncnn.weights.spans import audit_bin
 from .rules import rule
 from .rules_ncnn import _check
 from .source import NcnnFile
@@ -48,6 +45,10 @@ def check_bin(f: NcnnFile) -> Iterator[Diagnostic]:
     binp = _bin_path(f.path)
     if not binp.is_file():
         return
+    import numpy as np  # (here: most lint runs, and `info`, have no .bin to walk)
+
+    from ..formats.ncnn.weights.spans import audit_bin
+
     size = binp.stat().st_size
     data = np.memmap(binp, dtype=np.uint8, mode="r") if size else b""
     a = audit_bin(f.graph, data)

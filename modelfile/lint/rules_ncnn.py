@@ -8,10 +8,11 @@ rules are in ``shared/docs/ncnn-format.md`` (token rules, limits) and
 
 from __future__ import annotations
 
+import functools
+import gc
+import json
 import re
 from collections.abc import Callable, Iterator
-
-import json
 from importlib import resources
 
 from ..errors import Diagnostic, ModelfileError
@@ -25,7 +26,7 @@ from .rules import rule
 from .sherpa_scope import is_sherpa_encoder, meta_near_misses
 from .source import LayerLine, NcnnFile, ParamTok
 
-__all__ = ["CHECKS", "CONVERTER_PREFIXES", "header_position", "read_whole", "trailing_layer_lines"]
+__all__ = ["CHECKS", "CONVERTER_PREFIXES", "gc_paused", "header_position", "read_whole", "trailing_layer_lines"]
 
 NCNN000 = rule("NCNN000", "ncnn-syntax", "error", "The .param cannot be read (bad magic, counts or layer line).",
                "fix the line shown; ncnn refuses the file too")
@@ -115,9 +116,26 @@ CHECKS: list[tuple[frozenset[str], Check]] = []
 
 def _check(*codes: str) -> Callable[[Check], Check]:
     def deco(fn: Check) -> Check:
-        CHECKS.append((frozenset(codes), fn))
+        CHECKS.append((frozenset(codes), gc_paused(fn)))
         return fn
     return deco
+
+
+def gc_paused(check: Check) -> Check:
+    """``check`` with the garbage collector paused while it runs.
+
+    The rules make a few objects per line and free none of them in cycles; every collection pass
+    would walk the whole graph again, which made lint of a 50,000-layer param superlinear."""
+    @functools.wraps(check)
+    def run(f: NcnnFile) -> Iterator[Diagnostic]:
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            yield from check(f)
+        finally:
+            if enabled:
+                gc.enable()
+    return run
 
 
 def _lines(f: NcnnFile) -> Iterator[tuple[Node, LayerLine]]:
@@ -223,7 +241,7 @@ def check_header(f: NcnnFile) -> Iterator[Diagnostic]:
                            "ncnn never reads it", f.path, other, col)
     if extra:
         return
-    n_blobs = len(f.graph.values())
+    n_blobs = len(f.values())
     if doc.declared_blobs < n_blobs:
         yield NCNN003.diag(f"the header declares {doc.declared_blobs} blobs but the layers use {n_blobs}; ncnn "
                            "fails with 'too many blobs' (older versions write past the blob table)", f.path, lineno, c2,
@@ -256,12 +274,12 @@ def check_layer_names(f: NcnnFile) -> Iterator[Diagnostic]:
 def check_duplicate_tops(f: NcnnFile) -> Iterator[Diagnostic]:
     first: dict[str, Node] = {}
     for node in f.graph.nodes:
-        ll = f.line(node)
         for k, v in enumerate(node.outputs):
             prev = first.get(v.name)
             if prev is None:
                 first[v.name] = node
                 continue
+            ll = f.line(node)
             if f.doc is None:  # .param.bin: blobs are indexes, the last writer becomes the producer
                 yield f.at(NCNN008, node, None, f"blob {v.name!r} is already produced by layer {prev.name!r}; "
                            f"ncnn makes {node.name!r} its producer, so every reader of the index gets this output")
@@ -278,7 +296,7 @@ def check_unproduced(f: NcnnFile) -> Iterator[Diagnostic]:
     for node in f.graph.nodes:
         for v in node.outputs:
             producer_line.setdefault(v.name, f.lineno(node) or -1)
-    for value in f.graph.values():
+    for value in f.values():
         if value.producer is not None or not value.uses:
             continue
         node, idx = value.uses[0]
@@ -295,7 +313,7 @@ def check_unproduced(f: NcnnFile) -> Iterator[Diagnostic]:
 
 @_check("NCNN010")
 def check_fan_out(f: NcnnFile) -> Iterator[Diagnostic]:
-    for value in f.graph.values():
+    for value in f.values():
         consumers = value.consumers()
         if len(consumers) < 2:
             continue
@@ -316,9 +334,9 @@ def check_unused_outputs(f: NcnnFile) -> Iterator[Diagnostic]:
     for node in f.graph.nodes:
         if node.op_type != "Split":
             continue
-        ll = f.line(node)
         for k, v in enumerate(node.outputs):
             if not v.uses:
+                ll = f.line(node)
                 yield f.at(NCNN011, node, ll.tops[k] if ll else None,
                            f"Split output {v.name!r} is never used (ncnn treats it as a net output)")
 
@@ -464,38 +482,87 @@ def check_params(f: NcnnFile) -> Iterator[Diagnostic]:
                 # them (a tab inside a value, a stray token): ncnn fails with 'ParamDict read value failed'
                 yield f.at(NCNN018, node, None, "the params of this line do not split into key=value tokens "
                            "at spaces; ncnn fails with 'ParamDict read value failed'")
+    # (type, key, value) of params with no finding of their own (NCNN014/016/017/018 depend on these three
+    # only): a model repeats them thousands of times, so each is checked once
+    clean: dict[tuple[str, str, str], int] = f.cache.setdefault("clean_params", {})  # -> param id
+    # (type, tops, params) of whole lines without findings (all of them depend on these, and on tabs)
+    clean_lines: set[tuple[object, ...]] = f.cache.setdefault("clean_param_lines", set())
     for node, ll in _lines(f):
-        seen: dict[int, ParamTok] = {}
-        types = PARAM_TYPES.get(node.op_type)
-        for p in ll.params:
-            pid, old = _param_id(p.key)
-            if (int(p.key) < 0 and not old) or pid >= MAX_PARAM_ID:
-                why = ("negative keys other than -23300..-23331 are rejected by ncnn"
-                       if int(p.key) < 0 and not old else f"param id {pid} is out of range 0..31")
-                yield f.at(NCNN014, node, p, f"key {p.key}: {why}; ncnn fails to load the layer")
-                continue
+        t = node.op_type
+        has_tab = "\t" in ll.body
+        line_key = None if has_tab else (t, ll.nt, tuple(ll.items))
+        if line_key in clean_lines:
+            continue
+        found = False
+        for d in _param_findings(f, node, ll, clean, has_tab):
+            found = True
+            yield d
+        if not found and line_key is not None:
+            clean_lines.add(line_key)
+
+
+def _param_findings(f: NcnnFile, node: Node, ll: LayerLine, clean: dict[tuple[str, str, str], int],
+                    has_tab: bool) -> Iterator[Diagnostic]:
+    """The NCNN014..NCNN020 findings of one line."""
+    t = node.op_type
+    seen: dict[int, int] = {}
+    types = PARAM_TYPES.get(t)
+    for i, (key, value) in enumerate(ll.items):
+        pid = clean.get((t, key, value), -1)
+        if pid >= 0:
             if pid in seen:
-                yield f.at(NCNN019, node, p, f"param {pid} is already set at column {seen[pid].col}; "
-                           "ncnn keeps this later value")
-            seen[pid] = p
-            yield from _check_reserved(f, node, ll, p, pid)
-            bad_value = False
-            for col, width, why in value_problems(p):
-                bad_value = True
-                hint = _INF_HINT if _INF_NAN.fullmatch(p.value.split(",")[0]) else None
-                yield f.at(NCNN018, node, p, f"{p.key}={p.value[:40]}: {why}", col=col, end=col + width, hint=hint)
-            if tab := _tab_after(ll, p):
-                bad_value = True
-                yield f.at(NCNN018, node, p, f"{p.key}={p.value[:40]}: a tab after a value is read as part of "
-                           "it (ncnn stops only at space, comma or newline); the next key is lost", col=tab)
-            if old:
-                parts = p.value.split(",")
-                if _INT.fullmatch(parts[0]) and int(parts[0]) != len(parts) - 1:
-                    yield f.at(NCNN016, node, p, f"array {p.key} declares {int(parts[0])} values but lists "
-                               f"{len(parts) - 1}")
-            if types and pid in types and not bad_value:
-                yield from _check_type(f, node, p, types[pid])
+                yield _duplicate(f, node, ll, i, seen[pid], pid)
+            seen[pid] = i
+            if has_tab and (tab := _tab_after(ll, ll.param_at(i))):
+                yield _tab_finding(f, node, ll.param_at(i), tab)
+            continue
+        p = ll.param_at(i)
+        pid, old = _param_id(key)
+        if (int(key) < 0 and not old) or pid >= MAX_PARAM_ID:
+            why = ("negative keys other than -23300..-23331 are rejected by ncnn"
+                   if int(key) < 0 and not old else f"param id {pid} is out of range 0..31")
+            yield f.at(NCNN014, node, p, f"key {key}: {why}; ncnn fails to load the layer")
+            continue
+        if pid in seen:
+            yield _duplicate(f, node, ll, i, seen[pid], pid)
+        seen[pid] = i
+        yield from _check_reserved(f, node, ll, p, pid)
+        local = 0  # findings that depend on (type, key, value) only
+        bad_value = False
+        for col, width, why in value_problems(p):
+            bad_value = True
+            local += 1
+            hint = _INF_HINT if _INF_NAN.fullmatch(value.split(",")[0]) else None
+            yield f.at(NCNN018, node, p, f"{key}={value[:40]}: {why}", col=col, end=col + width, hint=hint)
+        if has_tab and (tab := _tab_after(ll, p)):
+            bad_value = True
+            yield _tab_finding(f, node, p, tab)
+        if old:
+            parts = value.split(",")
+            if _INT.fullmatch(parts[0]) and int(parts[0]) != len(parts) - 1:
+                local += 1
+                yield f.at(NCNN016, node, p, f"array {key} declares {int(parts[0])} values but lists "
+                           f"{len(parts) - 1}")
+        if types and pid in types:
+            if bad_value:
+                continue  # no type check for a value ncnn misreads anyway: not known to be clean
+            for d in _check_type(f, node, p, types[pid]):
+                local += 1
+                yield d
+        if not local and pid not in (30, 31):
+            clean[(t, key, value)] = pid
+    if t in ("Softmax", "Reduction"):
         yield from _check_fixbug(f, node, ll)
+
+
+def _duplicate(f: NcnnFile, node: Node, ll: LayerLine, i: int, prev: int, pid: int) -> Diagnostic:
+    return f.at(NCNN019, node, ll.param_at(i), f"param {pid} is already set at column {ll.param_at(prev).col}; "
+                "ncnn keeps this later value")
+
+
+def _tab_finding(f: NcnnFile, node: Node, p: ParamTok, tab: int) -> Diagnostic:
+    return f.at(NCNN018, node, p, f"{p.key}={p.value[:40]}: a tab after a value is read as part of it (ncnn "
+                "stops only at space, comma or newline); the next key is lost", col=tab)
 
 
 def _tab_after(ll: LayerLine, p: ParamTok) -> int:
@@ -531,10 +598,26 @@ def _check_reserved(f: NcnnFile, node: Node, ll: LayerLine, p: ParamTok, pid: in
         vals = p.value.split(",")[1:] if int(p.key) <= ARRAY_KEY_BASE else [x for x in p.value.split(",") if x]
         for k in range(tops):
             dims = vals[k * per] if k * per < len(vals) else ""
-            if _INT.fullmatch(dims) and int(dims) > per - 1:
-                yield f.at(NCNN015, node, p, f"shape hint of output {k} says {dims} dims in {per} ints (at most "
+            word = _stored_int(dims)  # a float element's bits land in the int array as they are
+            if word is not None and not 0 <= word <= per - 1:
+                said = dims if _INT.fullmatch(dims) else f"{dims} (read as the int {word})"
+                yield f.at(NCNN015, node, p, f"shape hint of output {k} says {said} dims in {per} ints (0 to "
                            f"{per - 1}); ncnn fails with 'invalid shape hints'")
                 break
+
+
+def _stored_int(text: str) -> int | None:
+    """The int ncnn stores for one element of an int array (None: not a number this rule judges)."""
+    if _INT.fullmatch(text):
+        return int(text)
+    if is_float_text(text) and _FLOAT.fullmatch(text):
+        import struct
+
+        try:
+            return int(struct.unpack("<i", struct.pack("<f", float(text)))[0])
+        except (OverflowError, struct.error):
+            return None
+    return None
 
 
 _READS_AS = {"int": "1065353216-style bit patterns", "float": "denormals like 1.4e-45"}
@@ -650,57 +733,104 @@ def _accepts(spec: dict) -> str:
 @_check("NCNN021", "NCNN022")
 def check_load_param(f: NcnnFile) -> Iterator[Diagnostic]:
     """Required params, value ranges and blob counts, as ncnn's per-layer load_param enforces them."""
+    # (type, bottoms, tops, params) of lines without findings: the findings depend on these only, and a
+    # model repeats the same layer line (up to names) many times
+    clean: set[tuple[object, ...]] = f.cache.setdefault("clean_load", set())
+    custom = f.custom_layers
     for node in f.graph.nodes:
         t = node.op_type
         entry = LOAD_CHECKS.get(t)
-        if entry is None or t in f.custom_layers:
+        if entry is None or t in custom:
             continue
         ll = f.line(node)
-        blobs = entry.get("blobs")
-        nb, nt = len(node.inputs), len(node.outputs)
-        if blobs is not None:
-            if blobs == [[1, 1]] and (nb, nt) != (1, 1):
-                yield f.at(NCNN022, node, ll.type if ll else None,
-                           f"{t} takes exactly 1 bottom and 1 top, this layer has {nb} and {nt}; ncnn fails with "
-                           "'invalid bottom_count or top_count for one_blob_only layer'")
-            elif nb <= _PROBED_BLOBS and nt <= _PROBED_BLOBS and [nb, nt] not in blobs:
-                yield f.at(NCNN022, node, ll.type if ll else None,
-                           f"{t} with {nb} bottom(s) and {nt} top(s) is refused by ncnn's load_param")
-        for key, spec in entry.get("params", {}).items():
-            pid = int(key)
-            name = f" ({spec['name']})" if spec.get("name") else ""
-            stage = "load_model" if spec.get("min_by") == "load_model" else "load_param"
-            tok: ParamTok | None = ll.param(pid) if ll is not None else None
-            if ll is not None:
-                value = _int_value(tok) if tok is not None else None
-                present = tok is not None
-            else:  # .param.bin: the raw word (or a text line lint could not split)
-                present = pid in node.attrs
-                value = _int_param(node, None, pid)
-            if not present:
-                if spec.get("required") and not any(ll.param(int(u)) if ll is not None else
-                                                    node.attrs.get(int(u)) for u in spec.get("unless", ())):
-                    yield f.at(NCNN021, node, ll.type if ll else None,
-                               f"{t} needs param {pid}{name}; ncnn's load_param fails without it "
-                               f"(accepted: {_accepts(spec)})", hint=f"add {pid}=<value>")
-                continue
-            if value is None:
-                continue  # not an int: NCNN017/NCNN018 say why
-            if value < spec.get("min", _I32[0]) or value > spec.get("max", _I32[1]):
-                yield f.at(NCNN021, node, tok, f"{t} param {pid}{name} = {value}: ncnn accepts {_accepts(spec)}; "
-                           f"its {stage} fails")
-        yield from _check_conditional(f, node, ll, entry)
-        for group in entry.get("together", ()):
-            given = [k for k in group if (ll.param(k) is not None if ll is not None else k in node.attrs)]
-            if given and len(given) < len(group):
-                missing = [k for k in group if k not in given]
-                yield f.at(NCNN021, node, ll.param(given[0]) if ll is not None else None,
-                           f"{t} param {given[0]} needs {', '.join(map(str, missing))} as well; ncnn's load_param "
-                           "fails with one of them alone")
-        yield from _check_weight_size(f, node, ll, entry)
-        yield from _check_products(f, node, ll)
-        yield from _check_same_length(f, node, ll)
-        yield from _check_activation(f, node, ll)
+        if ll is None:
+            yield from _load_param_findings(f, node, ll, entry)
+            continue
+        key = (t, len(node.inputs), len(node.outputs), tuple(ll.items))
+        if key in clean:
+            continue
+        found = False
+        for d in _load_param_findings(f, node, ll, entry):
+            found = True
+            yield d
+        if not found:
+            clean.add(key)
+
+
+def _load_param_findings(f: NcnnFile, node: Node, ll: LayerLine | None, entry: dict) -> Iterator[Diagnostic]:
+    """The load-table findings for one layer (the body of :func:`check_load_param`)."""
+    t = node.op_type
+    blobs = entry.get("blobs")
+    nb, nt = len(node.inputs), len(node.outputs)
+    if blobs is not None:
+        if blobs == [[1, 1]] and (nb, nt) != (1, 1):
+            yield f.at(NCNN022, node, ll.type if ll else None,
+                       f"{t} takes exactly 1 bottom and 1 top, this layer has {nb} and {nt}; ncnn fails with "
+                       "'invalid bottom_count or top_count for one_blob_only layer'")
+        elif nb <= _PROBED_BLOBS and nt <= _PROBED_BLOBS and [nb, nt] not in blobs:
+            yield f.at(NCNN022, node, ll.type if ll else None,
+                       f"{t} with {nb} bottom(s) and {nt} top(s) is refused by ncnn's load_param")
+    for key, spec in entry.get("params", {}).items():
+        pid = int(key)
+        name = f" ({spec['name']})" if spec.get("name") else ""
+        stage = "load_model" if spec.get("min_by") == "load_model" else "load_param"
+        tok: ParamTok | None = ll.param(pid) if ll is not None else None
+        if ll is not None:
+            value = _int_value(tok) if tok is not None else None
+            present = tok is not None
+        else:  # .param.bin: the raw word (or a text line lint could not split)
+            present = pid in node.attrs
+            value = _int_param(node, None, pid)
+        if not present:
+            if spec.get("required") and not any(ll.param(int(u)) if ll is not None else
+                                                node.attrs.get(int(u)) for u in spec.get("unless", ())):
+                yield f.at(NCNN021, node, ll.type if ll else None,
+                           f"{t} needs param {pid}{name}; ncnn's load_param fails without it "
+                           f"(accepted: {_accepts(spec)})", hint=f"add {pid}=<value>")
+            continue
+        if value is None:
+            continue  # not an int: NCNN017/NCNN018 say why
+        if value < spec.get("min", _I32[0]) or value > spec.get("max", _I32[1]):
+            yield f.at(NCNN021, node, tok, f"{t} param {pid}{name} = {value}: ncnn accepts {_accepts(spec)}; "
+                       f"its {stage} fails")
+    yield from _check_conditional(f, node, ll, entry)
+    for group in entry.get("together", ()):
+        given = [k for k in group if (ll.param(k) is not None if ll is not None else k in node.attrs)]
+        if given and len(given) < len(group):
+            missing = [k for k in group if k not in given]
+            yield f.at(NCNN021, node, ll.param(given[0]) if ll is not None else None,
+                       f"{t} param {given[0]} needs {', '.join(map(str, missing))} as well; ncnn's load_param "
+                       "fails with one of them alone")
+    yield from _check_weight_size(f, node, ll, entry)
+    yield from _check_products(f, node, ll)
+    yield from _check_same_length(f, node, ll)
+    yield from _check_activation(f, node, ll)
+    yield from _check_allocation(f, node, ll)
+
+
+#: layers whose load_model allocates float vectors as long as one int param (BatchNorm: slope, mean, var and
+#: bias read from the .bin, then a and b computed; src/layer/batchnorm.cpp): type -> (param id, vectors)
+_VECTORS: dict[str, tuple[int, int]] = {"BatchNorm": (0, 6)}
+#: what one layer may allocate: beyond 2 GiB a 32-bit build cannot (size_t arithmetic, address space) and
+#: load_model fails under the memory limits the runtime checks here use (tests/fuzz/harness.py: 4 GiB)
+_MAX_LAYER_BYTES = 2**31 - 1
+
+
+def _check_allocation(f: NcnnFile, node: Node, ll: LayerLine | None) -> Iterator[Diagnostic]:
+    spec = _VECTORS.get(node.op_type)
+    if spec is None:
+        return
+    pid, vectors = spec
+    n = _int_param(node, ll, pid)
+    if n is None or not 0 < n <= _I32[1]:
+        return  # missing or not positive: the load table's finding; beyond 32 bits: NCNN018's
+    need = n * vectors * 4
+    if need > _MAX_LAYER_BYTES:
+        most = _MAX_LAYER_BYTES // (vectors * 4)
+        yield f.at(NCNN021, node, ll.param(pid) if ll is not None else None,
+                   f"{node.op_type} param {pid} = {n}: its load_model allocates {vectors} float vectors of that "
+                   f"length ({need:,} bytes) and fails; the .bin would need {n * 16:,} bytes of weights",
+                   hint=f"at most {most:,}; a real layer has the channel count of its input")
 
 
 #: fused activations (param 9 = type, 10 = params) of convolutions and InnerProduct: how many params each

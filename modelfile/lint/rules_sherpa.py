@@ -19,7 +19,7 @@ from ..sherpa.graphfix import declared_contradictions
 from ..sherpa.layers import find_meta_layers
 from ..sherpa.schema import META_NAME, META_TYPE, SHERPA_CUSTOM_TYPES, ZIPFORMER_OPS, format_flag_value
 from .rules import Rule, rule
-from .rules_ncnn import CHECKS
+from .rules_ncnn import CHECKS, gc_paused
 from .sherpa_scope import is_sherpa_encoder, meta_near_misses
 from .source import NcnnFile
 
@@ -185,4 +185,4 @@ def _check_values(f: NcnnFile, node: Node) -> Iterator[Diagnostic]:
                    hint=f"the graph has {format_flag_value(c.found)} ({c.where}); `modelfile lint --fix` writes it")
 
 
-CHECKS.append((frozenset(f"SHERPA{k:03d}" for k in range(1, 14)), check_sherpa))
+CHECKS.append((frozenset(f"SHERPA{k:03d}" for k in range(1, 14)), gc_paused(check_sherpa)))

@@ -3,27 +3,35 @@
 The reader keeps every layer's raw line (:class:`~modelfile.formats.ncnn.reader.LineSource`);
 rules use :class:`LayerLine` to point at the exact token (a blob name, a
 ``key=value``) instead of the start of the line.
+
+Lint splits every line of a model, so the split is cheap: a line without a double quote is split
+with ``str.split`` (the same tokens as the quote-aware regex, which only differs inside quotes),
+columns are found only when a rule asks for a position, and the ``key=value`` pairs are plain
+string pairs (:attr:`LayerLine.items`) with :class:`ParamTok` built on demand.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..errors import Diagnostic
 from ..formats.ncnn.reader import LineSource, NcnnDocument
-from ..graph import Graph, Node
+from ..graph import Graph, Node, Value
 from .rules import Rule
 
 __all__ = ["LayerLine", "NcnnFile", "ParamTok", "Tok"]
 
 # A token is a run of non-white characters; a double-quoted part may hold spaces (6="1w, 1h").
 _TOKEN = re.compile(r'(?:"[^"\n]*"?|[^\s"])+')
+_KEY = re.compile(r"[-+]?[0-9]+")
+#: param keys already seen to be well-formed (a few dozen in practice: -23331..31)
+_GOOD_KEYS: set[str] = set()
+_ARRAY_KEY_BASE = -23300
 
 
-@dataclass(frozen=True, slots=True)
-class Tok:
+class Tok(NamedTuple):
     """A token of a layer line and its 1-based column."""
 
     text: str
@@ -35,8 +43,7 @@ class Tok:
         return self.col + len(self.text)
 
 
-@dataclass(frozen=True, slots=True)
-class ParamTok:
+class ParamTok(NamedTuple):
     """A ``key=value`` token: key text, value text and their columns."""
 
     key: str
@@ -49,48 +56,117 @@ class ParamTok:
         return self.value_col + len(self.value)
 
 
-@dataclass(slots=True)
 class LayerLine:
     """One layer line split the way ncnn reads it (counts drive the bottom/top split)."""
 
-    lineno: int
-    body: str
-    type: Tok
-    name: Tok
-    bottoms: list[Tok]
-    tops: list[Tok]
-    params: list[ParamTok]
+    __slots__ = ("lineno", "body", "words", "nb", "nt", "items", "_cols", "_params", "_index")
+
+    def __init__(self, lineno: int, body: str, words: list[str], nb: int, nt: int, items: list[tuple[str, str]],
+                 cols: list[int] | None = None) -> None:
+        self.lineno = lineno
+        self.body = body
+        #: every token's text: type, name, counts, blob names, then the ``key=value`` tokens
+        self.words = words
+        self.nb = nb
+        self.nt = nt
+        #: ``(key text, value text)`` of every ``key=value`` token, in line order
+        self.items = items
+        self._cols = cols
+        self._params: list[ParamTok] | None = None
+        self._index: dict[int, int] | None = None
 
     @classmethod
     def parse(cls, lineno: int, raw: str) -> "LayerLine | None":
+        """Split ``raw`` (None when it does not split into type, name, counts, blobs and key=value tokens)."""
         body = raw.rstrip("\n")
         if body.endswith("\r"):
             body = body[:-1]
-        toks = [Tok(m.group(), m.start() + 1) for m in _TOKEN.finditer(body)]
-        if len(toks) < 4:
+        cols: list[int] | None = None
+        if '"' in body:
+            ms = list(_TOKEN.finditer(body))
+            words = [m.group() for m in ms]
+            cols = [m.start() + 1 for m in ms]
+        else:  # without quotes the tokens are exactly the whitespace-separated runs
+            words = body.split()
+        if len(words) < 4:
             return None
         try:
-            nb, nt = int(toks[2].text), int(toks[3].text)
+            nb, nt = int(words[2]), int(words[3])
         except ValueError:
             return None
-        if nb < 0 or nt < 0 or len(toks) < 4 + nb + nt:
+        start = 4 + nb + nt
+        if nb < 0 or nt < 0 or len(words) < start:
             return None
-        params: list[ParamTok] = []
-        for t in toks[4 + nb + nt:]:
-            key, sep, value = t.text.partition("=")
-            if not sep or not re.fullmatch(r"[-+]?[0-9]+", key):
+        items: list[tuple[str, str]] = []
+        good = _GOOD_KEYS
+        for w in words[start:]:
+            key, sep, value = w.partition("=")
+            if not sep:
                 return None
-            params.append(ParamTok(key, value, t.col, t.col + len(key) + 1))
-        return cls(lineno, body, toks[0], toks[1], toks[4:4 + nb], toks[4 + nb:4 + nb + nt], params)
+            if key not in good:
+                if not _KEY.fullmatch(key):
+                    return None
+                if len(good) < 4096:
+                    good.add(key)
+            items.append((key, value))
+        return cls(lineno, body, words, nb, nt, items, cols)
+
+    def _columns(self) -> list[int]:
+        cols = self._cols
+        if cols is None:
+            cols = []
+            body, pos = self.body, 0
+            for w in self.words:
+                # tokens are maximal non-white runs, so the next occurrence at or after pos is the token itself
+                pos = body.find(w, pos)
+                cols.append(pos + 1)
+                pos += len(w)
+            self._cols = cols
+        return cols
+
+    def tok(self, i: int) -> Tok:
+        """The ``i``-th token (0 type, 1 name, 2/3 counts, then blob names and params)."""
+        return Tok(self.words[i], self._columns()[i])
+
+    @property
+    def type(self) -> Tok:
+        return self.tok(0)
+
+    @property
+    def name(self) -> Tok:
+        return self.tok(1)
+
+    @property
+    def bottoms(self) -> list[Tok]:
+        return [self.tok(4 + k) for k in range(self.nb)]
+
+    @property
+    def tops(self) -> list[Tok]:
+        return [self.tok(4 + self.nb + k) for k in range(self.nt)]
+
+    def param_at(self, i: int) -> ParamTok:
+        """The ``i``-th ``key=value`` token with its columns."""
+        key, value = self.items[i]
+        col = self._columns()[4 + self.nb + self.nt + i]
+        return ParamTok(key, value, col, col + len(key) + 1)
+
+    @property
+    def params(self) -> list[ParamTok]:
+        if self._params is None:
+            self._params = [self.param_at(i) for i in range(len(self.items))]
+        return self._params
 
     def param(self, pid: int) -> ParamTok | None:
-        """The last ``key=value`` for param id ``pid`` (the one ncnn keeps)."""
-        hit = None
-        for p in self.params:
-            k = int(p.key)
-            if k == pid or (k <= -23300 and -k - 23300 == pid):
-                hit = p
-        return hit
+        """The last ``key=value`` for param id ``pid`` (the one ncnn keeps; ``-233NN`` arrays count as id NN)."""
+        index = self._index
+        if index is None:
+            index = {}
+            for i, (key, _v) in enumerate(self.items):
+                k = int(key)
+                index[-k + _ARRAY_KEY_BASE if k <= _ARRAY_KEY_BASE else k] = i
+            self._index = index
+        i = index.get(pid)
+        return None if i is None else self.param_at(i)
 
 
 @dataclass(slots=True)
@@ -110,14 +186,24 @@ class NcnnFile:
     def line(self, node: Node) -> LayerLine | None:
         """The tokenised source line of ``node`` (None for layers without one)."""
         key = id(node)
-        if key not in self._lines:
+        try:
+            return self._lines[key]
+        except KeyError:
             src = node.source
-            self._lines[key] = LayerLine.parse(src.lineno, src.raw) if isinstance(src, LineSource) else None
-        return self._lines[key]
+            ll = LayerLine.parse(src.lineno, src.raw) if isinstance(src, LineSource) else None
+            self._lines[key] = ll
+            return ll
 
     def lineno(self, node: Node) -> int:
         src = node.source
         return src.lineno if isinstance(src, LineSource) else 0
+
+    def values(self) -> list[Value]:
+        """``graph.values()``, computed once (the rules only read the graph)."""
+        vals = self.cache.get("values")
+        if vals is None:
+            vals = self.cache["values"] = list(self.graph.values())
+        return vals
 
     def at(self, rule: Rule, node: Node | None, tok: Tok | ParamTok | None, message: str, *,
            hint: str | None = None, col: int = 0, end: int = 0) -> Diagnostic:

@@ -9,18 +9,21 @@ at the line of the pass that raised them, never as a modelfile internal error.
 from __future__ import annotations
 
 import hashlib
-import importlib.metadata
 import importlib.util
+import os
 import sys
 import traceback
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ModelfileError
 from ..model import Model
 from .report import Report
+
+if TYPE_CHECKING:
+    import importlib.metadata
 
 __all__ = ["ENTRY_POINT_GROUP", "PassFn", "installed_passes", "load_pass_file", "load_installed", "wrap"]
 
@@ -88,11 +91,49 @@ def _user_error(e: BaseException, origin: Path | str) -> ModelfileError:
 
 def installed_passes() -> dict[str, importlib.metadata.EntryPoint]:
     """Passes other packages install under the ``modelfile.passes`` entry-point group, by name."""
+    if not _may_declare(ENTRY_POINT_GROUP):
+        return {}
+    import importlib.metadata
+
     try:
         eps = importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)
     except Exception:  # broken metadata of an unrelated package must not break the CLI
         return {}
     return {ep.name: ep for ep in eps}
+
+
+def _may_declare(group: str) -> bool:
+    """Whether any distribution on ``sys.path`` could declare entry points of ``group``.
+
+    The same places ``importlib.metadata`` looks (``*.dist-info`` / ``*.egg-info`` folders on
+    ``sys.path``), read as text: importing ``importlib.metadata`` and parsing every distribution
+    costs more than a CLI start may, and almost no environment has a pass installed. True (look
+    properly) whenever something else could hold metadata: a zip on ``sys.path``, another finder.
+    """
+    from importlib.machinery import PathFinder
+
+    if any(hasattr(f, "find_distributions") and f is not PathFinder for f in sys.meta_path):
+        return True
+    for entry in sys.path:
+        folder = entry or "."
+        if not os.path.isdir(folder):
+            if os.path.exists(folder):
+                return True  # a zip (or something else importlib.metadata may read)
+            continue
+        try:
+            names = os.listdir(folder)
+        except OSError:
+            continue
+        for name in names:
+            if not name.lower().endswith((".dist-info", ".egg-info")):
+                continue
+            try:
+                with open(os.path.join(folder, name, "entry_points.txt"), encoding="utf-8", errors="replace") as fh:
+                    if group in fh.read():
+                        return True
+            except OSError:  # no entry points (or an .egg-info file)
+                continue
+    return False
 
 
 def load_installed(name: str) -> PassFn:

@@ -38,6 +38,11 @@ NCNN_CASES = {
     "batchnorm 0 channels": ("BatchNorm bn 1 1 in0 out 0=0", "BatchNorm bn 1 1 in0 out 0=4", "NCNN021", "0=0"),
     "relu with two tops": ("ReLU r 1 2 in0 a b", "ReLU r 1 1 in0 a", "NCNN022", ""),
     "sigmoid without bottom": ("Sigmoid s 0 1 out", "Sigmoid s 1 1 in0 out", "NCNN022", ""),
+    # shape hints: ncnn stores a float element's bits in the int array, and refuses dims outside 0..3
+    "shape hint dims float": ("ReLU r 1 1 in0 out -23330=4,3.,8,8,4", "ReLU r 1 1 in0 out -23330=4,3,8,8,4",
+                              "NCNN015", "-23330="),
+    "shape hint dims negative": ("ReLU r 1 1 in0 out -23330=4,-1,8,8,4", "ReLU r 1 1 in0 out -23330=4,0,8,8,4",
+                                 "NCNN015", "-23330="),
 }
 
 

@@ -9,8 +9,6 @@ from __future__ import annotations
 import struct
 from pathlib import Path
 
-import numpy as np
-
 from ...errors import ModelfileError
 from ...graph import Graph, Node, SourcePos, Value
 from .layers import CUSTOM_BIT, TYPE_INDEX, type_name
@@ -45,6 +43,8 @@ def read_bytes(data: bytes, name: str, graph_name: str = "") -> Graph:
     """Parse ``.param.bin`` bytes; ``name`` is the file name errors and positions use."""
     if len(data) % 4:
         raise _fail(name, len(data) - len(data) % 4, "file size is not a multiple of 4")
+    import numpy as np  # (imported here: lint and info import this module for every text .param too)
+
     words = np.frombuffer(data, dtype="<i4")
     pos = 0
 

@@ -3,7 +3,8 @@
 Plain lines (ASCII, single-space separated, no quotes or tabs) take a fast
 ``str.split`` path; every other line, and every line that fails, is parsed by
 the Lark grammar ``grammars/ncnn_param.lark``, which also produces the error
-positions. ``tests/formats/ncnn/test_ncnn_grammar.py`` checks that both paths agree.
+positions (Lark is imported on the first such line only).
+``tests/formats/ncnn/test_ncnn_grammar.py`` checks that both paths agree.
 """
 
 from __future__ import annotations
@@ -12,14 +13,15 @@ import gc
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-from lark import Lark, Token, Transformer, UnexpectedInput
+from typing import TYPE_CHECKING, Any
 
 from ..._grammars import grammar_text
 from ...errors import ModelfileError
 from ...graph import Graph, Node, SourcePos, Value
 from .params import Param
+
+if TYPE_CHECKING:
+    from lark import Lark, Token, UnexpectedInput
 
 __all__ = ["LineSource", "NcnnDocument", "parse_layer_line", "read_text", "signature"]
 
@@ -79,26 +81,39 @@ def signature(node: Node) -> tuple[Any, ...]:
 
 # -- the grammar (slow path) ------------------------------------------------
 
-class _ToLine(Transformer):  # type: ignore[type-arg]
-    def layer_line(self, items: list[Any]) -> tuple[Any, ...]:
-        t, n, nb, nt, *rest = items
-        names = [x for x in rest if isinstance(x, Token)]
-        params = [x for x in rest if isinstance(x, tuple)]
-        return (str(t), str(n), int(nb), int(nt), [str(x) for x in names], params,
-                [(x.column if isinstance(x, Token) else 0) for x in names], (t.column, n.column, nb.column, nt.column))
+_to_line: Any = None
 
-    def blob(self, items: list[Token]) -> Token:
-        return items[0]
 
-    def param(self, items: list[Any]) -> tuple[str, str, int]:
-        key, value = items
-        return (str(key)[:-1], value, key.column)
+def _transformer() -> Any:
+    """The tree-to-tuple transformer (lark, like the grammar, is imported only when a line needs it)."""
+    global _to_line
+    if _to_line is None:
+        from lark import Token, Transformer
 
-    def quoted(self, items: list[Token]) -> str:
-        return str(items[0])
+        class _ToLine(Transformer):  # type: ignore[type-arg]
+            def layer_line(self, items: list[Any]) -> tuple[Any, ...]:
+                t, n, nb, nt, *rest = items
+                names = [x for x in rest if isinstance(x, Token)]
+                params = [x for x in rest if isinstance(x, tuple)]
+                cols = [(x.column if isinstance(x, Token) else 0) for x in names]
+                return (str(t), str(n), int(nb), int(nt), [str(x) for x in names], params, cols,
+                        (t.column, n.column, nb.column, nt.column))
 
-    def elems(self, items: list[Token]) -> str:
-        return ",".join(str(x) for x in items)  # filled in from the source text below
+            def blob(self, items: list[Token]) -> Token:
+                return items[0]
+
+            def param(self, items: list[Any]) -> tuple[str, str, int]:
+                key, value = items
+                return (str(key)[:-1], value, key.column)
+
+            def quoted(self, items: list[Token]) -> str:
+                return str(items[0])
+
+            def elems(self, items: list[Token]) -> str:
+                return ",".join(str(x) for x in items)  # filled in from the source text below
+
+        _to_line = _ToLine()
+    return _to_line
 
 
 _parsers: dict[str, Lark] = {}
@@ -107,6 +122,8 @@ _parsers: dict[str, Lark] = {}
 def _parser(start: str) -> Lark:
     p = _parsers.get(start)
     if p is None:
+        from lark import Lark
+
         p = Lark(grammar_text("ncnn_param.lark"), parser="lalr", lexer="contextual", start=start,
                  propagate_positions=False, maybe_placeholders=False)
         _parsers[start] = p
@@ -137,11 +154,13 @@ def parse_layer_line(line: str, path: str = "", lineno: int = 0) -> tuple[Any, .
     Returns ``(type, name, nbottom, ntop, names, params, name_columns, head_columns)``
     where ``params`` is a list of ``(key_text, value_text, column)``.
     """
+    from lark import UnexpectedInput
+
     try:
         tree = _parser("layer_line").parse(line)
     except UnexpectedInput as e:
         raise _grammar_error(e, path, lineno, line, "layer line") from None
-    result = _ToLine().transform(tree)
+    result = _transformer().transform(tree)
     # Value texts come from the source so that separators are kept exactly.
     params = []
     spans = [m for m in re.finditer(r"(?<![^\s])([-+]?[0-9]+)=", line)]

@@ -45,10 +45,12 @@ def describe(model: Model, *, layers: bool = False) -> dict[str, Any]:
     bin_path = getattr(st, "bin_path", None)
     if bin_path is not None:
         p = Path(bin_path)
-        info["bin"] = {"path": str(p), "exists": p.exists(), "bytes": p.stat().st_size if p.exists() else None}
-        from .weights.account import account_model
+        exists = p.exists()
+        info["bin"] = {"path": str(p), "exists": exists, "bytes": p.stat().st_size if exists else None}
+        if exists:  # (the accounting imports numpy: not for a .param alone)
+            from .weights.account import account_model
 
-        weights = account_model(model, layers=layers)
-        if weights is not None:
-            info["weights"] = weights
+            weights = account_model(model, layers=layers)
+            if weights is not None:
+                info["weights"] = weights
     return info

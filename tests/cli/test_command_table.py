@@ -69,7 +69,7 @@ def test_info_shows_forty_outputs_and_counts_the_rest(tmp_path) -> None:
 
     lines = ["Input in0 0 1 in0", "Split sp 1 50 in0 " + " ".join(f"o{k}" for k in range(50))]
     p = tmp_path / "m.param"
-    p.write_text(f"7767517\n2 51\n" + "\n".join(lines) + "\n")
+    p.write_text("7767517\n2 51\n" + "\n".join(lines) + "\n")
     r = runner.invoke(app, ["info", str(p)])
     assert r.exit_code == 0 and "o39" in r.stdout and "o40 " not in r.stdout
     assert "... and 10 more outputs (50 in all; --json lists them)" in r.stdout

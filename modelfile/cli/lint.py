@@ -44,7 +44,7 @@ def lint(
         "--ignore", help="Skip these rules (codes, prefixes or names); comma-separated.")] = None,
     fail_on: Annotated[Optional[str], typer.Option(
         "--fail-on", help="Exit 1 on findings at or above: error (default), warning, info, never.")] = None,
-    fix: Annotated[bool, typer.Option("--fix", help="Fix header counts in place (atomically), then lint again.")
+    fix: Annotated[bool, typer.Option("--fix", help="Fix header counts in place through the save gate, then lint again.")
                    ] = False,
     diff: Annotated[bool, typer.Option(
         "--diff", help="Print what --fix would change as a diff and exit 1 if anything would; write nothing.")

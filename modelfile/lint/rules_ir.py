@@ -9,6 +9,8 @@ Each ``<body>``/``<then_body>``/``<else_body>`` is checked as its own graph
 
 from __future__ import annotations
 
+import functools
+import gc
 import math
 import re
 from collections.abc import Iterator
@@ -227,23 +229,78 @@ def read_ir(path: Path, data: bytes | None = None) -> IrFile:
     return IrFile(p, root, text0, bin_path, load_error=load_error)
 
 
-def _children(el: etree._Element, tag: str) -> list[etree._Element]:
-    return [c for c in el if isinstance(c.tag, str) and c.tag == tag]
+_BODY_ORDER = {"body": 0, "then_body": 1, "else_body": 2}
 
 
-def _child(el: etree._Element, tag: str) -> etree._Element | None:
-    for c in el:
-        if isinstance(c.tag, str) and c.tag == tag:
-            return c
-    return None
+class _Layer:
+    """One ``<layer>`` and what the rules look at in it, found in one pass over its children.
+
+    Only the first ``<input>``/``<output>``/``<data>`` counts (as OpenVINO reads it); ``bodies`` are all
+    ``<body>``, then all ``<then_body>``, then all ``<else_body>`` children.
+    """
+
+    __slots__ = ("el", "id", "t", "data", "ins", "outs", "bodies")
+
+    def __init__(self, el: etree._Element) -> None:
+        self.el = el
+        self.id = el.get("id", "")
+        self.t = (el.get("type") or "").lower()
+        data = inp = out = None
+        bodies: list[etree._Element] | None = None
+        for c in el:  # comments have a non-str tag, which equals no name
+            tag = c.tag
+            if tag == "data":
+                if data is None:
+                    data = c
+            elif tag == "input":
+                if inp is None:
+                    inp = c
+            elif tag == "output":
+                if out is None:
+                    out = c
+            elif tag in _BODY_ORDER:
+                if bodies is None:
+                    bodies = []
+                bodies.append(c)
+        self.data: etree._Element | None = data
+        self.ins: list[etree._Element] = [p for p in inp if p.tag == "port"] if inp is not None else []
+        self.outs: list[etree._Element] = [p for p in out if p.tag == "port"] if out is not None else []
+        if bodies is not None and len(bodies) > 1:
+            bodies.sort(key=lambda b: _BODY_ORDER[b.tag])  # stable: document order within a tag
+        self.bodies: list[etree._Element] = bodies or []
+
+    def has_body(self, tag: str) -> bool:
+        return any(b.tag == tag for b in self.bodies)
 
 
-def _ports(layer: etree._Element, kind: str) -> list[etree._Element]:
-    box = _child(layer, kind)
-    return _children(box, "port") if box is not None else []
+class _Graph:
+    """One graph (``<net>`` or a body): its layers and edges, gathered once and shared by every rule."""
+
+    __slots__ = ("el", "has_layers", "layers", "edges", "ends")
+
+    def __init__(self, g: etree._Element) -> None:
+        self.el = g
+        layers_el = edges_el = None
+        for c in g:
+            tag = c.tag
+            if tag == "layers":
+                if layers_el is None:
+                    layers_el = c
+            elif tag == "edges":
+                if edges_el is None:
+                    edges_el = c
+        self.has_layers = layers_el is not None
+        self.layers = [_Layer(c) for c in layers_el if c.tag == "layer"] if layers_el is not None else []
+        self.edges: list[etree._Element] = [c for c in edges_el if c.tag == "edge"] if edges_el is not None else []
+        #: (from-layer, from-port, to-layer, to-port) of each edge, "" for a missing attribute
+        self.ends: list[tuple[str, str, str, str]] = [
+            (e.get("from-layer", ""), e.get("from-port", ""), e.get("to-layer", ""), e.get("to-port", ""))
+            for e in self.edges]
 
 
 def _split_names(text: str) -> list[str]:
+    if "\\" not in text:  # no escaped comma: a plain split
+        return [x.strip() for x in text.split(",") if x.strip()]
     items = text.split(",")
     out: list[str] = []
     for it in items:
@@ -254,25 +311,28 @@ def _split_names(text: str) -> list[str]:
     return [x.strip() for x in out if x.strip()]
 
 
-def _graphs(root: etree._Element) -> Iterator[etree._Element]:
-    """The top graph (``<net>``) and every nested body, depth first."""
+def _graphs(root: etree._Element) -> Iterator[_Graph]:
+    """The top graph (``<net>``) and every nested body, depth first, each indexed once."""
     stack = [root]
     while stack:
-        g = stack.pop()
+        g = _Graph(stack.pop())
         yield g
-        layers = _child(g, "layers")
-        if layers is None:
-            continue
-        for layer in _children(layers, "layer"):
-            for tag in ("body", "then_body", "else_body"):
-                for b in _children(layer, tag):
-                    stack.append(b)
+        for layer in g.layers:
+            stack.extend(layer.bodies)
 
 
 def check_ir(f: IrFile, enabled: set[str] | None = None) -> Iterator[Diagnostic]:
     """Every IR finding of ``f`` (of the ``enabled`` codes); IR021 (modelfile's reader refuses) and IR020
     (OpenVINO refuses) only when no other rule found an error, so one root cause gives one error."""
-    out = [d for d in _check_static(f) if enabled is None or d.code in enabled]
+    # the rules make an index of every layer and port and none of it can be garbage until they end:
+    # pausing the cyclic GC spares full collections over the whole heap (as the IR reader does)
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        out = [d for d in _check_static(f) if enabled is None or d.code in enabled]
+    finally:
+        if was_enabled:
+            gc.enable()
     if f.load_error is not None and not _has_error(out) and (enabled is None or "IR021" in enabled):
         d = f.load_error.diagnostic
         out.append(IR021.diag(f"modelfile cannot load this file: {d.message}", f.path, d.line or 1, d.column or 1))
@@ -341,52 +401,53 @@ def _check_static(f: IrFile) -> Iterator[Diagnostic]:
         yield f.at(IR011, root, f"IR version {version!r} is not 10 or 11; OpenVINO cannot read this file",
                    "version")
     read_ids: set[str] = set()
-    assigns: list[etree._Element] = []
-    consts: list[etree._Element] = []
+    assigns: list[_Layer] = []
+    consts: list[_Layer] = []
+    top: _Graph | None = None
     for g in _graphs(root):
+        if top is None:
+            top = g
         yield from _check_graph(f, g)
         yield from _check_layers(f, g)
         yield from _check_cycles(f, g)
-        layers = _child(g, "layers")
-        for layer in _children(layers, "layer") if layers is not None else []:
-            t = (layer.get("type") or "").lower()
-            data = _child(layer, "data")
-            if t == "readvalue" and data is not None:
-                read_ids.add(data.get("variable_id", ""))
+        for layer in g.layers:
+            t = layer.t
+            if t == "readvalue" and layer.data is not None:
+                read_ids.add(layer.data.get("variable_id", ""))
             elif t == "assign":
                 assigns.append(layer)
             elif t == "const":
                 consts.append(layer)
-            yield from _check_opset(f, layer)
+            v = layer.el.get("version")
+            if v is not None and v not in KNOWN_OPSETS:
+                yield from _check_opset(f, layer.el)
     for a in assigns:
-        data = _child(a, "data")
-        vid = data.get("variable_id", "") if data is not None else ""
+        vid = a.data.get("variable_id", "") if a.data is not None else ""
         if vid not in read_ids:
-            yield f.at(IR005, a, f"Assign {a.get('name', '')!r} writes variable {vid!r} that no ReadValue reads; "
-                       "OpenVINO fails with 'map::at' out_of_range")
+            yield f.at(IR005, a.el, f"Assign {a.el.get('name', '')!r} writes variable {vid!r} that no ReadValue "
+                       "reads; OpenVINO fails with 'map::at' out_of_range")
     yield from _check_consts(f, consts)
-    if version == "10":
-        yield from _check_v10_io_names(f, root)
+    if version == "10" and top is not None:
+        yield from _check_v10_io_names(f, top)
 
 
-def _check_v10_io_names(f: IrFile, root: etree._Element) -> Iterator[Diagnostic]:
+def _check_v10_io_names(f: IrFile, g: _Graph) -> Iterator[Diagnostic]:
     """``update_v10_model``'s checks on the top graph's inputs and outputs (see formats/openvino/ionames)."""
     from ..formats.openvino.ionames import IoEntry, name_problems
 
-    layers_el = _child(root, "layers")
-    edges_el = _child(root, "edges")
-    if layers_el is None:
+    if not g.has_layers:
         return
-    layers = {el.get("id", ""): el for el in _children(layers_el, "layer")}
+    layers = {layer.id: layer for layer in g.layers}
     src: dict[str, tuple[str, str]] = {}
-    for e in _children(edges_el, "edge") if edges_el is not None else []:
-        src[e.get("to-layer", "")] = (e.get("from-layer", ""), e.get("from-port", ""))
+    for fl, fp, tl, _tp in g.ends:
+        src[tl] = (fl, fp)
     entries: list[IoEntry] = []
     where: dict[str, etree._Element] = {}
-    for lid, el in layers.items():
-        t = (el.get("type") or "").lower()
+    for lid, layer in layers.items():
+        el = layer.el
+        t = layer.t
         if t == "parameter":
-            ports = _ports(el, "output")
+            ports = layer.outs
             names = tuple(_split_names(ports[0].get("names", ""))) if ports else ()
             entries.append(IoEntry("input", (lid, ports[0].get("id", "") if ports else ""), names,
                                    el.get("name", ""), el.get("name", "")))
@@ -396,16 +457,17 @@ def _check_v10_io_names(f: IrFile, root: etree._Element) -> Iterator[Diagnostic]
             prod = layers.get(pl)
             if prod is None:
                 continue
-            outs = _ports(prod, "output")
+            outs = prod.outs
             port = next((p for p in outs if p.get("id", "") == pp), None)
             names = tuple(_split_names(port.get("names", ""))) if port is not None else ()
             k = next((i for i, p in enumerate(outs) if p.get("id", "") == pp), 0)
-            legacy = prod.get("name", "") + (f".{k}" if len(outs) > 1 else "")
-            entries.append(IoEntry("output", (pl, pp), names, legacy, prod.get("name", "")))
-            where.setdefault(prod.get("name", ""), prod)  # the layer to rename
+            pname = prod.el.get("name", "")
+            legacy = pname + (f".{k}" if len(outs) > 1 else "")
+            entries.append(IoEntry("output", (pl, pp), names, legacy, pname))
+            where.setdefault(pname, prod.el)  # the layer to rename
     for prob in name_problems(entries, 10):
         el = where.get(prob.layers[-1]) if prob.layers else None
-        yield f.at(IR013, el if el is not None else root, prob.message)
+        yield f.at(IR013, el if el is not None else f.root, prob.message)
 
 
 def _check_opset(f: IrFile, layer: etree._Element) -> Iterator[Diagnostic]:
@@ -418,23 +480,19 @@ def _check_opset(f: IrFile, layer: etree._Element) -> Iterator[Diagnostic]:
     yield f.at(IR007, layer, f"layer {layer.get('name', '')!r} ({layer.get('type')}): {why}", "version")
 
 
-def _check_graph(f: IrFile, g: etree._Element) -> Iterator[Diagnostic]:
-    layers_el = _child(g, "layers")
-    edges_el = _child(g, "edges")
-    layers: dict[str, etree._Element] = {}
-    for layer in _children(layers_el, "layer") if layers_el is not None else []:
-        lid = layer.get("id", "")
+def _check_graph(f: IrFile, g: _Graph) -> Iterator[Diagnostic]:
+    layers: dict[str, _Layer] = {}
+    for layer in g.layers:
+        lid = layer.id
         if lid in layers:
-            yield f.at(IR010, layer, f"layer id {lid} is also used by {layers[lid].get('name', '')!r} "
-                       f"(line {layers[lid].sourceline}); edges with this id reach only one of them", "id")
+            yield f.at(IR010, layer.el, f"layer id {lid} is also used by {layers[lid].el.get('name', '')!r} "
+                       f"(line {layers[lid].el.sourceline}); edges with this id reach only one of them", "id")
         layers[lid] = layer
-    in_ports = {lid: {p.get("id", ""): p for p in _ports(el, "input")} for lid, el in layers.items()}
-    out_ports = {lid: {p.get("id", "") for p in _ports(el, "output")} for lid, el in layers.items()}
+    in_ports = {lid: {p.get("id", ""): p for p in layer.ins} for lid, layer in layers.items()}
+    out_ports = {lid: {p.get("id", "") for p in layer.outs} for lid, layer in layers.items()}
     fed: dict[tuple[str, str], etree._Element] = {}
     producers: dict[str, set[str]] = {}
-    for e in _children(edges_el, "edge") if edges_el is not None else []:
-        fl, fp, tl, tp = (e.get("from-layer", ""), e.get("from-port", ""), e.get("to-layer", ""),
-                          e.get("to-port", ""))
+    for e, (fl, fp, tl, tp) in zip(g.edges, g.ends):
         if fl not in layers:
             yield f.at(IR001, e, f"edge {fl}:{fp} -> {tl}:{tp}: no layer with id {fl!r}; OpenVINO fails to build "
                        "the target's input", "from-layer")
@@ -442,27 +500,28 @@ def _check_graph(f: IrFile, g: etree._Element) -> Iterator[Diagnostic]:
             yield f.at(IR001, e, f"edge {fl}:{fp} -> {tl}:{tp}: no layer with id {tl!r}; OpenVINO ignores the edge, "
                        "so whatever it was meant to feed is not connected", "to-layer")
         if fl in layers and fp not in out_ports[fl]:
-            yield f.at(IR002, e, f"edge {fl}:{fp} -> {tl}:{tp}: layer {layers[fl].get('name', '')!r} has no output "
-                       f"port {fp}", "from-port")
+            yield f.at(IR002, e, f"edge {fl}:{fp} -> {tl}:{tp}: layer {layers[fl].el.get('name', '')!r} has no "
+                       f"output port {fp}", "from-port")
         if tl not in layers:
             continue
         producers.setdefault(tl, set()).add(fl)
         if tp not in in_ports[tl]:
-            yield f.at(IR002, e, f"edge {fl}:{fp} -> {tl}:{tp}: layer {layers[tl].get('name', '')!r} has no input "
-                       f"port {tp} ('Can not find input port with id {tp}')", "to-port")
+            yield f.at(IR002, e, f"edge {fl}:{fp} -> {tl}:{tp}: layer {layers[tl].el.get('name', '')!r} has no "
+                       f"input port {tp} ('Can not find input port with id {tp}')", "to-port")
             continue
         prev = fed.get((tl, tp))
         if prev is not None:
-            yield f.at(IR012, e, f"input port {tp} of {layers[tl].get('name', '')!r} is already fed by the edge at "
-                       f"line {prev.sourceline}; OpenVINO fails with 'has incorrect input'", "to-port")
+            yield f.at(IR012, e, f"input port {tp} of {layers[tl].el.get('name', '')!r} is already fed by the edge "
+                       f"at line {prev.sourceline}; OpenVINO fails with 'has incorrect input'", "to-port")
         fed[(tl, tp)] = e
     for lid, ports in in_ports.items():
         for pid, port in ports.items():
             if (lid, pid) not in fed:
-                yield f.at(IR009, port, f"input port {pid} of layer {layers[lid].get('name', '')!r} "
-                           f"({layers[lid].get('type')}) has no edge")
+                el = layers[lid].el
+                yield f.at(IR009, port, f"input port {pid} of layer {el.get('name', '')!r} "
+                           f"({el.get('type')}) has no edge")
     # reachability: everything a Result or Assign depends on, plus Parameters
-    roots = [lid for lid, el in layers.items() if (el.get("type") or "").lower() in ("result", "assign")]
+    roots = [lid for lid, layer in layers.items() if layer.t in ("result", "assign")]
     seen = set(roots)
     stack = list(roots)
     while stack:
@@ -470,21 +529,26 @@ def _check_graph(f: IrFile, g: etree._Element) -> Iterator[Diagnostic]:
             if src in layers and src not in seen:
                 seen.add(src)
                 stack.append(src)
-    for lid, el in layers.items():
-        if lid not in seen and (el.get("type") or "").lower() != "parameter":
+    for lid, layer in layers.items():
+        if lid not in seen and layer.t != "parameter":
+            el = layer.el
             yield f.at(IR003, el, f"layer {el.get('name', '')!r} ({el.get('type')}, id {lid}) feeds no Result or "
                        "Assign; OpenVINO drops it when reading")
     # tensor names, per graph
     names: dict[str, tuple[str, str, etree._Element]] = {}
-    for lid, el in layers.items():
-        for port in _ports(el, "output"):
-            for n in _split_names(port.get("names", "")):
+    for lid, layer in layers.items():
+        for port in layer.outs:
+            text = port.get("names")
+            if not text:
+                continue
+            for n in _split_names(text):
                 prev = names.get(n)
                 if prev is None:
                     names[n] = (lid, port.get("id", ""), port)
                 elif prev[:2] != (lid, port.get("id", "")):
-                    yield f.at(IR004, port, f"tensor name {n!r} is also on layer {layers[prev[0]].get('name', '')!r} "
-                               f"port {prev[1]} (line {prev[2].sourceline}); OpenVINO renames one of them", "names")
+                    yield f.at(IR004, port, f"tensor name {n!r} is also on layer "
+                               f"{layers[prev[0]].el.get('name', '')!r} port {prev[1]} (line {prev[2].sourceline}); "
+                               "OpenVINO renames one of them", "names")
 
 
 _DIM = re.compile(r"\s*-?[0-9]+\s*")
@@ -499,6 +563,7 @@ def _canonical(precision: str) -> str:
     return element_type_of_precision(precision)
 
 
+@functools.lru_cache(maxsize=1)
 def _precisions() -> frozenset[str]:
     """Port precisions OpenVINO 2026 reads (checked against it): the legacy upper-case names, every
     element type name, and the upper-case form of the integer and small-float types ("F32" and "fp32" fail)."""
@@ -509,12 +574,20 @@ def _precisions() -> frozenset[str]:
     return frozenset(legacy | upper | (ELEMENT_TYPES - {"undefined"}))
 
 
-def _check_layers(f: IrFile, g: etree._Element) -> Iterator[Diagnostic]:
+def _bad_dim(text: str) -> bool:
+    """Whether a ``<dim>`` text is not an integer in -1 .. 2**63-1 (as OpenVINO parses it)."""
+    if len(text) < 19 and text.isdigit() and text.isascii():  # the usual case, decided without a regex
+        return False
+    return not _DIM.fullmatch(text) or not -1 <= int(text) < 2**63
+
+
+def _check_layers(f: IrFile, g: _Graph) -> Iterator[Diagnostic]:
     """Attributes, ports, dims, element types and bodies of each layer of one graph."""
     from ..formats.openvino.names import ELEMENT_TYPES, parse_shape
 
-    layers_el = _child(g, "layers")
-    for layer in _children(layers_el, "layer") if layers_el is not None else []:
+    precisions = _precisions()
+    for li in g.layers:
+        layer = li.el
         name = layer.get("name", "")
         for attr in ("id", "name", "type", "version"):
             v = layer.get(attr)
@@ -522,14 +595,14 @@ def _check_layers(f: IrFile, g: etree._Element) -> Iterator[Diagnostic]:
                 what = "has no" if v is None else "has an empty"
                 yield f.at(IR016, layer, f"layer {name!r} {what} {attr} attribute; OpenVINO refuses it"
                            + (" ('missing mandatory attribute')" if v is None else ""), attr if v is not None else None)
-        t = (layer.get("type") or "").lower()
+        t = li.t
         for tag in _BODIES.get(t, ()):
-            if _child(layer, tag) is None:
+            if not li.has_body(tag):
                 yield f.at(IR018, layer, f"{layer.get('type')} {name!r} has no <{tag}>; OpenVINO fails "
                            f"('{layer.get('type')} has no body')")
-        for kind in ("input", "output"):
+        for kind, ports in (("input", li.ins), ("output", li.outs)):
             seen: dict[str, etree._Element] = {}
-            for port in _ports(layer, kind):
+            for port in ports:
                 pid = port.get("id")
                 if pid is None or not pid.strip():
                     yield f.at(IR016, port, f"an {kind} port of {name!r} has no id")
@@ -538,16 +611,18 @@ def _check_layers(f: IrFile, g: etree._Element) -> Iterator[Diagnostic]:
                     yield f.at(IR019, port, f"{kind} port id {pid} of {name!r} is already used at line "
                                f"{seen[pid].sourceline}; edges reach only one of them", "id")
                 seen[pid] = port
-                for dim in _children(port, "dim"):
+                for dim in port:
+                    if dim.tag != "dim":
+                        continue
                     text = dim.text or ""
-                    if not _DIM.fullmatch(text) or not -1 <= int(text) < 2**63:
+                    if _bad_dim(text):
                         yield f.at(IR014, dim, f"<dim>{text.strip()[:20]}</dim> of {name!r} port {pid} is not a "
                                    "dimension; OpenVINO needs an integer >= -1 ('-1' = dynamic)")
                 prec = port.get("precision")
-                if prec is not None and prec not in _precisions():
+                if prec is not None and prec not in precisions:
                     yield f.at(IR015, port, f"precision {prec[:20]!r} of {name!r} port {pid} is not an element "
                                "type; OpenVINO fails ('Unsupported element type')", "precision")
-        data = _child(layer, "data")
+        data = li.data
         if t == "const":
             missing = [a for a in ("element_type", "shape", "offset", "size")
                        if data is None or data.get(a) is None]
@@ -573,30 +648,31 @@ def _check_layers(f: IrFile, g: etree._Element) -> Iterator[Diagnostic]:
             if et is not None and et not in ELEMENT_TYPES:
                 yield f.at(IR015, data, f"{attr} {et[:20]!r} of {name!r} is not an OpenVINO element type "
                            "('is not a member of enum element::Type_t'; names are lower case)", attr)
+        if t not in ("parameter", "const"):
+            continue
         et = data.get("element_type")
-        outs = _ports(layer, "output")
-        prec = outs[0].get("precision") if t in ("parameter", "const") and outs else None
-        if et in ELEMENT_TYPES and prec in _precisions() and et not in ("dynamic", "undefined") and \
+        outs = li.outs
+        prec = outs[0].get("precision") if outs else None
+        if et in ELEMENT_TYPES and prec in precisions and et not in ("dynamic", "undefined") and \
                 _canonical(prec) not in (et, "dynamic", "undefined"):
             yield f.at(IR015, data, f"element_type {et!r} of {name!r} disagrees with its port precision {prec!r}; "
                        "consumers are checked against one of them and fail ('do not have the same element type')",
                        "element_type")
-    edges_el = _child(g, "edges")
-    for e in _children(edges_el, "edge") if edges_el is not None else []:
+    for e, ends in zip(g.edges, g.ends):
+        if "" not in ends:
+            continue  # every end is there (a missing attribute reads as "")
         missing = [a for a in ("from-layer", "from-port", "to-layer", "to-port") if e.get(a) is None]
         if missing:
             yield f.at(IR016, e, f"<edge> has no {', '.join(missing)}")
 
 
-def _check_cycles(f: IrFile, g: etree._Element) -> Iterator[Diagnostic]:
+def _check_cycles(f: IrFile, g: _Graph) -> Iterator[Diagnostic]:
     """Self-loops and cycles among one graph's layers (an IR graph must be acyclic)."""
-    layers_el, edges_el = _child(g, "layers"), _child(g, "edges")
-    layers = {lay.get("id", ""): lay for lay in (_children(layers_el, "layer") if layers_el is not None else [])}
+    layers = {lay.id: lay.el for lay in g.layers}
     succ: dict[str, list[str]] = {lid: [] for lid in layers}
     indeg = dict.fromkeys(layers, 0)
     first_edge: dict[tuple[str, str], etree._Element] = {}
-    for e in _children(edges_el, "edge") if edges_el is not None else []:
-        fl, tl = e.get("from-layer", ""), e.get("to-layer", "")
+    for e, (fl, _fp, tl, _tp) in zip(g.edges, g.ends):
         if fl not in layers or tl not in layers:
             continue
         if fl == tl:
@@ -642,16 +718,17 @@ def _elements(shape: str) -> int | None:
     dims = []
     for d in s.split(","):
         d = d.strip()
-        if not re.fullmatch(r"[0-9]+", d):
+        if not (d.isdigit() and d.isascii()):  # [0-9]+
             return None
         dims.append(int(d))
     return math.prod(dims)
 
 
-def _check_consts(f: IrFile, consts: list[etree._Element]) -> Iterator[Diagnostic]:
+def _check_consts(f: IrFile, consts: list[_Layer]) -> Iterator[Diagnostic]:
     needing = []
-    for c in consts:
-        data = _child(c, "data")
+    short: list[bool] = []  # per needing Const: its size is too small for its shape (a missing shape counts as [])
+    for layer in consts:
+        c, data = layer.el, layer.data
         if data is None:
             yield f.at(IR006, c, f"Const {c.get('name', '')!r} has no <data> (offset, size, shape, element_type)")
             continue
@@ -663,7 +740,8 @@ def _check_consts(f: IrFile, consts: list[etree._Element]) -> Iterator[Diagnosti
             continue
         et = (data.get("element_type") or "").lower()
         et = _PRECISION.get(et, et)
-        n = _elements(data.get("shape", "")) if data.get("shape") is not None and data.get("size") is not None else None
+        shape = data.get("shape")
+        n = _elements(shape) if shape is not None and data.get("size") is not None else None
         bits = _BITS.get(et)
         if n is not None and bits is not None and size < math.ceil(n * bits / 8):
             yield f.at(IR006, data, f"Const {c.get('name', '')!r}: size {size} is too small for shape "
@@ -671,6 +749,8 @@ def _check_consts(f: IrFile, consts: list[etree._Element]) -> Iterator[Diagnosti
                        "size are inconsistent'", "size")
         if size > 0:
             needing.append((c, data, offset, size))
+            n = n if shape is not None else 1  # (size is there: it is > 0)
+            short.append(n is not None and bits is not None and size < math.ceil(n * bits / 8))
     if not needing:
         return
     bin_path = f.bin_path
@@ -685,18 +765,14 @@ def _check_consts(f: IrFile, consts: list[etree._Element]) -> Iterator[Diagnosti
         yield f.at(IR008, needing[0][0], f"{bin_path.name} is a git-lfs pointer, not the weights")
         return
     bad = 0
-    for c, data, offset, size in needing:
+    for k, (c, data, offset, size) in enumerate(needing):
         name = c.get("name", "")
         if offset < 0 or offset + size > bin_size:
             bad += 1
             yield f.at(IR006, data, f"Const {name!r} reads bytes {offset}..{offset + size} but {bin_path.name} has "
                        f"{bin_size}; OpenVINO fails with 'Incorrect weights in bin file'", "offset")
             continue
-        et = (data.get("element_type") or "").lower()
-        et = _PRECISION.get(et, et)
-        n = _elements(data.get("shape", ""))
-        bits = _BITS.get(et)
-        if n is not None and bits is not None and size < math.ceil(n * bits / 8):
+        if short[k]:
             bad += 1  # reported above, with or without the .bin
     if bad:
         return  # the sizes are wrong: what lies after them says nothing

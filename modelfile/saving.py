@@ -121,10 +121,10 @@ def _verify(model: "Model", staged: Path, target: Path, *, lint: bool, runtime: 
 
 def _check_files(model: "Model", staged: Path, target: Path, *, lint: bool,
                  custom_layers: Sequence[str]) -> list[Check]:
-    """Re-read and lint the staged files."""
+    """Re-read and lint the staged files (lint starts from the re-read model: the files are read once)."""
     checks: list[Check] = []
     try:
-        model.handler.read(staged)
+        reread = model.handler.read(staged)
     except ModelfileError as e:
         d = e.diagnostic
         where = f"line {d.line}: " if d.line else ""
@@ -135,7 +135,7 @@ def _check_files(model: "Model", staged: Path, target: Path, *, lint: bool,
         return checks
     checks.append(Check("re-read", "passed"))
     if lint:
-        checks.append(_lint_check(model, staged, target, custom_layers))
+        checks.append(_lint_check(model, staged, target, custom_layers, reread))
     return checks
 
 
@@ -162,22 +162,24 @@ def _source_fails(handler: Any, model: "Model", custom_layers: Sequence[str]) ->
     return src.ok is False
 
 
-def _errors(path: Path, custom_layers: Sequence[str]) -> list[Diagnostic]:
+def _errors(path: Path, custom_layers: Sequence[str], preread: "Model | None" = None) -> list[Diagnostic]:
     from .lint import lint_file
 
     # IR020 is OpenVINO's read_model: the gate's runtime step runs it (and --no-verify skips it)
-    found = lint_file(path, ignore=["IR020"], custom_layers=custom_layers)
+    found = lint_file(path, ignore=["IR020"], custom_layers=custom_layers, preread=preread)
     return [d for d in found if d.severity == Severity.ERROR]
 
 
-def _lint_check(model: "Model", staged: Path, target: Path, custom_layers: Sequence[str]) -> Check:
-    errors = _errors(staged, custom_layers)
+def _lint_check(model: "Model", staged: Path, target: Path, custom_layers: Sequence[str],
+                reread: "Model | None" = None) -> Check:
+    errors = _errors(staged, custom_layers, reread)
     if not errors:
         return Check("lint", "passed")
     # errors the source already had are not the edit's doing: only new ones block
     before: Counter[str] = Counter()
     if model.path is not None and model.path.exists():
-        before = Counter(d.code for d in _errors(model.path, custom_layers))
+        # (the source as it was loaded: lint starts from the text the model was read from)
+        before = Counter(d.code for d in _errors(model.path, custom_layers, model))
     after = Counter(d.code for d in errors)
     new = [code for code in after if after[code] > before.get(code, 0)]
     if not new:

@@ -12,7 +12,10 @@ In one run, on generated files:
    ``python -c "import ncnn; ncnn.Net().load_param(...)"`` (target <= 5x), and ``modelfile --help``
    (target <= 0.2 s).
 
-    python tools/bench_edit.py [--layers 50000] [--ops 20000] [--repeat 3] [--only cli]
+    python tools/bench_edit.py [--layers 50000] [--ops 20000] [--repeat 3] [--only cli|gate]
+
+``--only cli`` runs only part 4; ``--only gate`` only part 3 (the IR is still made by OpenVINO, its read_model
+timed once).
 """
 
 from __future__ import annotations
@@ -105,11 +108,17 @@ print(best)
 """
 
 
-def ir_edits(n: int, work: Path, repeat: int) -> tuple[Path, float]:
+def make_ir(n: int, work: Path, repeat: int) -> tuple[Path, float]:
+    """The ``n``-op chain made by OpenVINO, and its read_model time (best of ``repeat``, in a child)."""
     xml = work / f"ir{n}.xml"
     subprocess.run([sys.executable, "-c", _OV_MAKE, str(n), str(xml)], check=True)
     ov = float(subprocess.run([sys.executable, "-c", _OV_READ, str(xml), str(repeat)], check=True,
                               capture_output=True, text=True).stdout.split()[-1])
+    return xml, ov
+
+
+def ir_edits(n: int, work: Path, repeat: int) -> tuple[Path, float]:
+    xml, ov = make_ir(n, work, repeat)
     out = work / "ir_out.xml"
     mid = f"t{(n - 4) // 6}"
 
@@ -174,20 +183,25 @@ def main() -> None:
     ap.add_argument("--layers", type=int, default=50000)
     ap.add_argument("--ops", type=int, default=20000)
     ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--only", choices=["cli"], help="run only the CLI part (4.)")
+    ap.add_argument("--only", choices=["cli", "gate"], help="run only the CLI part (4.) or the save gate part (3.)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as d:
         work = Path(d)
         if args.only == "cli":
             cli(work, args.repeat)
             return
-        ncnn_chain(args.layers, work, args.repeat)
-        xml, _ = ir_edits(args.ops, work, args.repeat)
+        if args.only == "gate":
+            xml, ov = make_ir(args.ops, work, 1)
+            print(f"IR {args.ops} ops: read_model {ov:.3f} s")
+        else:
+            ncnn_chain(args.layers, work, args.repeat)
+            xml, _ = ir_edits(args.ops, work, args.repeat)
         p2k = work / "pnnx2000.param"
         pnnx_like(2000, p2k)
         gate(p2k, lambda m: rename(m, {"in0": "input"}), args.repeat, "a 2,000-layer param (rename)")
         gate(xml, lambda m: rename(m, {"x": "input"}), args.repeat, f"the {args.ops}-op IR (rename)")
-        cli(work, args.repeat)
+        if args.only is None:
+            cli(work, args.repeat)
 
 
 if __name__ == "__main__":

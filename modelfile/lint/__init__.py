@@ -183,7 +183,7 @@ def _from_error(e: ModelfileError, path: str) -> list[Diagnostic]:
                        d.hint or rules_ncnn.NCNN000.hint, d.end_column, extra)]
 
 
-def _run(path: Path, settings: FileSettings) -> list[Diagnostic]:
+def _run(path: Path, settings: FileSettings, preread: Any = None) -> list[Diagnostic]:
     p = str(path)
     try:
         with open(path, "rb") as fh:
@@ -196,16 +196,17 @@ def _run(path: Path, settings: FileSettings) -> list[Diagnostic]:
     stage = leftovers(path)
     if stage is not None and "IO001" in enabled:
         return [IO001.diag(f"an interrupted save left {stage.name}/ beside this file", p, 0, 0),
-                *_run_kind(path, head, settings, enabled)]
-    return _run_kind(path, head, settings, enabled)
+                *_run_kind(path, head, settings, enabled, preread)]
+    return _run_kind(path, head, settings, enabled, preread)
 
 
-def _run_kind(path: Path, head: bytes, settings: FileSettings, enabled: Any) -> list[Diagnostic]:
+def _run_kind(path: Path, head: bytes, settings: FileSettings, enabled: Any, preread: Any = None,
+              ) -> list[Diagnostic]:
     p = str(path)
     kind = _kind(path, head)
     if kind == "ir":
         try:
-            irf = rules_ir.read_ir(path)
+            irf = rules_ir.read_ir(path, preread=preread)
         except rules_ir.IrUnreadable as e:
             return [e.diagnostic]
         return [d for d in rules_ir.check_ir(irf, enabled) if d.code in enabled]
@@ -323,15 +324,21 @@ def lint_file(
     sherpa: bool | None = None,
     config: LintConfig | Path | str | None = None,
     custom_layers: Sequence[str] | None = None,
+    preread: Any = None,
 ) -> list[Diagnostic]:
     """Findings for one file, sorted by position (configuration and ``custom_layers`` as in
-    :func:`lint_paths`)."""
+    :func:`lint_paths`).
+
+    ``preread``: the :class:`~modelfile.model.Model` that ``modelfile.load(path)`` returned for the file as it
+    is now (the save gate's re-read), so that lint does not run modelfile's reader on it again where the
+    format's rules can start from the reader's result (IR); the findings are the same as without it.
+    """
     _check_codes(select, ignore)
     p = Path(path)
     cfg = _Configs(config, False).for_path(p)
     settings = cfg.settings_for(p, select=list(select) if select else None, ignore=list(ignore) if ignore else None,
                                 sherpa=sherpa, custom_layers=list(custom_layers or ()))
-    return _finish(_run(p, settings), settings)
+    return _finish(_run(p, settings, preread), settings)
 
 
 def fix_preview(path: str | os.PathLike[str]) -> tuple[str, str, list[str]] | None:

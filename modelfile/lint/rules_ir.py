@@ -129,6 +129,21 @@ class IrFile:
     load_error: Any = None
     _same_line: dict[tuple[str, int], list[etree._Element]] = field(default_factory=dict)
     _lines: list[str] | None = None
+    _scan: tuple[bool, bool] | None = None
+
+    @property
+    def scan_dims(self) -> bool:
+        """Whether the rules must look at each ``<dim>`` (the text does not already show them all sound)."""
+        if self._scan is None:
+            self._scan = (not _all_dims_clean(self.text), not _all_precisions_known(self.text))
+        return self._scan[0]
+
+    @property
+    def scan_precisions(self) -> bool:
+        """Whether the rules must look at each port ``precision`` (see :attr:`scan_dims`)."""
+        self.scan_dims  # noqa: B018  (computes both)
+        assert self._scan is not None
+        return self._scan[1]
 
     @property
     def lines(self) -> list[str]:
@@ -177,36 +192,56 @@ class IrUnreadable(Exception):
         self.diagnostic = diag
 
 
-def read_ir(path: Path, data: bytes | None = None) -> IrFile:
+def _document_of(preread: Any, path: Path) -> Any:
+    """The reader's document of ``preread`` when it is a model read from ``path`` (else None)."""
+    if preread is None:
+        return None
+    from ..formats.openvino.api import document
+
+    doc = document(preread)
+    if doc is None or doc.path is None or Path(doc.path) != Path(path):
+        return None
+    return doc
+
+
+def read_ir(path: Path, data: bytes | None = None, *, preread: Any = None) -> IrFile:
     """Parse ``path`` safely; raise :class:`IrUnreadable` with an IR000 finding when it cannot be read.
 
     The file goes through modelfile's own IR reader first, so that lint and every other command agree on
     what is well-formed XML (the reader's XML errors are IR000 here, at the reader's position); its other
     refusals are kept in :attr:`IrFile.load_error` (rule IR021). The rules then look at an lxml tree of the
     same decoded text (lxml is told the encoding, so a declaration only the reader knows is no error).
+
+    ``preread``: a model modelfile's reader already read from this very file (the save gate's re-read);
+    its decoded text is used and the reader is not run again (it accepted the file: no IR021).
     """
     from ..errors import ModelfileError
     from ..formats.openvino.reader import XML_ERROR, read_bytes
 
     p = str(path)
-    if data is None:
-        data = path.read_bytes()
-    if data.startswith(_LFS):
-        raise IrUnreadable(IR000.diag("this is a git-lfs pointer, not the model (run git lfs pull)", p, 1, 1))
-    if not data or data.isspace():
-        raise IrUnreadable(IR000.diag("empty file", p, 1, 1))
     load_error: ModelfileError | None = None
     text0: str | None = None
-    try:
-        text0 = read_bytes(data, path, check_weights=False)[1].text
-    except ModelfileError as e:
-        d = e.diagnostic
-        if d.code == XML_ERROR:
-            raise IrUnreadable(IR000.diag(d.message, p, d.line or 1, d.column or 1)) from None
-        load_error = e
+    doc = _document_of(preread, path)
+    if doc is not None:
+        text0 = doc.text
+    else:
+        if data is None:
+            data = path.read_bytes()
+        if data.startswith(_LFS):
+            raise IrUnreadable(IR000.diag("this is a git-lfs pointer, not the model (run git lfs pull)", p, 1, 1))
+        if not data or data.isspace():
+            raise IrUnreadable(IR000.diag("empty file", p, 1, 1))
+        try:
+            text0 = read_bytes(data, path, check_weights=False)[1].text
+        except ModelfileError as e:
+            d = e.diagnostic
+            if d.code == XML_ERROR:
+                raise IrUnreadable(IR000.diag(d.message, p, d.line or 1, d.column or 1)) from None
+            load_error = e
     if text0 is None:
         from ..formats.openvino.reader import _decode
 
+        assert data is not None
         try:
             text0, _enc = _decode(data, p)
         except ModelfileError as e:  # pragma: no cover - the reader above raised it already
@@ -219,8 +254,7 @@ def read_ir(path: Path, data: bytes | None = None) -> IrFile:
     except etree.XMLSyntaxError as e:
         line, col = (e.position if e.position else (1, 1))
         raise IrUnreadable(IR000.diag(f"XML error: {e.msg}", p, line or 1, col or 1)) from None
-    doc = root.getroottree()
-    if doc.docinfo.doctype:
+    if root.getroottree().docinfo.doctype:
         raise IrUnreadable(IR000.diag("a DOCTYPE is not allowed in an IR (refused for safety)", p, 1, 1))
     if not isinstance(root.tag, str) or root.tag.lower() != "net":
         raise IrUnreadable(IR000.diag(f"root element is <{root.tag}>, not <net>: not an OpenVINO IR", p,
@@ -504,7 +538,11 @@ def _check_graph(f: IrFile, g: _Graph) -> Iterator[Diagnostic]:
                        f"output port {fp}", "from-port")
         if tl not in layers:
             continue
-        producers.setdefault(tl, set()).add(fl)
+        ps = producers.get(tl)
+        if ps is None:
+            producers[tl] = {fl}
+        else:
+            ps.add(fl)
         if tp not in in_ports[tl]:
             yield f.at(IR002, e, f"edge {fl}:{fp} -> {tl}:{tp}: layer {layers[tl].el.get('name', '')!r} has no "
                        f"input port {tp} ('Can not find input port with id {tp}')", "to-port")
@@ -574,6 +612,29 @@ def _precisions() -> frozenset[str]:
     return frozenset(legacy | upper | (ELEMENT_TYPES - {"undefined"}))
 
 
+_ODD_DIM = re.compile(r"<dim>(?![0-9]{1,18}</dim>)")
+
+
+def _all_dims_clean(text: str) -> bool:
+    """Whether every ``<dim`` in the text is ``<dim>DIGITS</dim>`` (at most 18 digits), so no <dim> element
+    can be bad and the rules need not look at each one. Anything else (``<dim/>``, an entity, a child, a
+    ``<dim`` in a comment) says no, and every dim is checked."""
+    return text.count("<dim") == text.count("<dim>") and _ODD_DIM.search(text) is None
+
+
+@functools.lru_cache(maxsize=1)
+def _odd_precision() -> re.Pattern[str]:
+    known = "|".join(re.escape(p) for p in sorted(_precisions(), key=len, reverse=True))
+    return re.compile(rf'precision="(?!(?:{known})")')
+
+
+def _all_precisions_known(text: str) -> bool:
+    """Whether every ``precision`` in the text is a ``precision="..."`` attribute with a known value (see
+    :func:`_all_dims_clean`)."""
+    attrs = sum(text.count(f'{ws}precision="') for ws in (" ", "\t", "\n", "\r"))
+    return text.count("precision") == attrs and _odd_precision().search(text) is None
+
+
 def _bad_dim(text: str) -> bool:
     """Whether a ``<dim>`` text is not an integer in -1 .. 2**63-1 (as OpenVINO parses it)."""
     if len(text) < 19 and text.isdigit() and text.isascii():  # the usual case, decided without a regex
@@ -586,15 +647,20 @@ def _check_layers(f: IrFile, g: _Graph) -> Iterator[Diagnostic]:
     from ..formats.openvino.names import ELEMENT_TYPES, parse_shape
 
     precisions = _precisions()
+    dims, precs = f.scan_dims, f.scan_precisions  # False: the text shows none can be bad
     for li in g.layers:
         layer = li.el
-        name = layer.get("name", "")
-        for attr in ("id", "name", "type", "version"):
-            v = layer.get(attr)
-            if v is None or (attr in ("id", "type") and not v.strip()):
-                what = "has no" if v is None else "has an empty"
-                yield f.at(IR016, layer, f"layer {name!r} {what} {attr} attribute; OpenVINO refuses it"
-                           + (" ('missing mandatory attribute')" if v is None else ""), attr if v is not None else None)
+        name = layer.get("name")
+        lid, typ = layer.get("id"), layer.get("type")
+        if name is None or not lid or not typ or layer.get("version") is None or not lid.strip() or not typ.strip():
+            name = name or ""
+            for attr in ("id", "name", "type", "version"):
+                v = layer.get(attr)
+                if v is None or (attr in ("id", "type") and not v.strip()):
+                    what = "has no" if v is None else "has an empty"
+                    yield f.at(IR016, layer, f"layer {name!r} {what} {attr} attribute; OpenVINO refuses it"
+                               + (" ('missing mandatory attribute')" if v is None else ""),
+                               attr if v is not None else None)
         t = li.t
         for tag in _BODIES.get(t, ()):
             if not li.has_body(tag):
@@ -611,13 +677,16 @@ def _check_layers(f: IrFile, g: _Graph) -> Iterator[Diagnostic]:
                     yield f.at(IR019, port, f"{kind} port id {pid} of {name!r} is already used at line "
                                f"{seen[pid].sourceline}; edges reach only one of them", "id")
                 seen[pid] = port
-                for dim in port:
-                    if dim.tag != "dim":
-                        continue
-                    text = dim.text or ""
-                    if _bad_dim(text):
-                        yield f.at(IR014, dim, f"<dim>{text.strip()[:20]}</dim> of {name!r} port {pid} is not a "
-                                   "dimension; OpenVINO needs an integer >= -1 ('-1' = dynamic)")
+                if dims:
+                    for dim in port:
+                        if dim.tag != "dim":
+                            continue
+                        text = dim.text or ""
+                        if _bad_dim(text):
+                            yield f.at(IR014, dim, f"<dim>{text.strip()[:20]}</dim> of {name!r} port {pid} is not "
+                                       "a dimension; OpenVINO needs an integer >= -1 ('-1' = dynamic)")
+                if not precs:
+                    continue
                 prec = port.get("precision")
                 if prec is not None and prec not in precisions:
                     yield f.at(IR015, port, f"precision {prec[:20]!r} of {name!r} port {pid} is not an element "

@@ -123,6 +123,11 @@ def _check_files(model: "Model", staged: Path, target: Path, *, lint: bool,
                  custom_layers: Sequence[str]) -> list[Check]:
     """Re-read and lint the staged files (lint starts from the re-read model: the files are read once)."""
     checks: list[Check] = []
+    prepared = None
+    if lint:
+        from .lint import prepare
+
+        prepared = prepare(staged)  # lint's own parsing of the files overlaps the re-read
     try:
         reread = model.handler.read(staged)
     except ModelfileError as e:
@@ -135,7 +140,7 @@ def _check_files(model: "Model", staged: Path, target: Path, *, lint: bool,
         return checks
     checks.append(Check("re-read", "passed"))
     if lint:
-        checks.append(_lint_check(model, staged, target, custom_layers, reread))
+        checks.append(_lint_check(model, staged, target, custom_layers, reread, prepared))
     return checks
 
 
@@ -162,17 +167,18 @@ def _source_fails(handler: Any, model: "Model", custom_layers: Sequence[str]) ->
     return src.ok is False
 
 
-def _errors(path: Path, custom_layers: Sequence[str], preread: "Model | None" = None) -> list[Diagnostic]:
+def _errors(path: Path, custom_layers: Sequence[str], preread: "Model | None" = None,
+            prepared: Any = None) -> list[Diagnostic]:
     from .lint import lint_file
 
     # IR020 is OpenVINO's read_model: the gate's runtime step runs it (and --no-verify skips it)
-    found = lint_file(path, ignore=["IR020"], custom_layers=custom_layers, preread=preread)
+    found = lint_file(path, ignore=["IR020"], custom_layers=custom_layers, preread=preread, prepared=prepared)
     return [d for d in found if d.severity == Severity.ERROR]
 
 
 def _lint_check(model: "Model", staged: Path, target: Path, custom_layers: Sequence[str],
-                reread: "Model | None" = None) -> Check:
-    errors = _errors(staged, custom_layers, reread)
+                reread: "Model | None" = None, prepared: Any = None) -> Check:
+    errors = _errors(staged, custom_layers, reread, prepared)
     if not errors:
         return Check("lint", "passed")
     # errors the source already had are not the edit's doing: only new ones block

@@ -38,7 +38,7 @@ from .source import NcnnFile
 
 __all__ = [
     "FIXABLE", "FileResult", "FileSettings", "LintConfig", "LintResult", "RULES", "Rule", "Selection",
-    "UNREADABLE_CODES", "expand_paths", "fix_file", "fix_preview", "lint_file", "lint_paths",
+    "UNREADABLE_CODES", "expand_paths", "fix_file", "fix_preview", "lint_file", "lint_paths", "prepare",
 ]
 
 _LFS = b"version https://git-lfs.github.com/spec/"
@@ -183,7 +183,7 @@ def _from_error(e: ModelfileError, path: str) -> list[Diagnostic]:
                        d.hint or rules_ncnn.NCNN000.hint, d.end_column, extra)]
 
 
-def _run(path: Path, settings: FileSettings, preread: Any = None) -> list[Diagnostic]:
+def _run(path: Path, settings: FileSettings, preread: Any = None, prepared: Any = None) -> list[Diagnostic]:
     p = str(path)
     try:
         with open(path, "rb") as fh:
@@ -196,17 +196,18 @@ def _run(path: Path, settings: FileSettings, preread: Any = None) -> list[Diagno
     stage = leftovers(path)
     if stage is not None and "IO001" in enabled:
         return [IO001.diag(f"an interrupted save left {stage.name}/ beside this file", p, 0, 0),
-                *_run_kind(path, head, settings, enabled, preread)]
-    return _run_kind(path, head, settings, enabled, preread)
+                *_run_kind(path, head, settings, enabled, preread, prepared)]
+    return _run_kind(path, head, settings, enabled, preread, prepared)
 
 
 def _run_kind(path: Path, head: bytes, settings: FileSettings, enabled: Any, preread: Any = None,
-              ) -> list[Diagnostic]:
+              prepared: Any = None) -> list[Diagnostic]:
     p = str(path)
     kind = _kind(path, head)
     if kind == "ir":
         try:
-            irf = rules_ir.read_ir(path, preread=preread)
+            parsed = prepared if isinstance(prepared, rules_ir.ParseAhead) else None
+            irf = rules_ir.read_ir(path, preread=preread, parsed=parsed)
         except rules_ir.IrUnreadable as e:
             return [e.diagnostic]
         return [d for d in rules_ir.check_ir(irf, enabled) if d.code in enabled]
@@ -325,6 +326,7 @@ def lint_file(
     config: LintConfig | Path | str | None = None,
     custom_layers: Sequence[str] | None = None,
     preread: Any = None,
+    prepared: Any = None,
 ) -> list[Diagnostic]:
     """Findings for one file, sorted by position (configuration and ``custom_layers`` as in
     :func:`lint_paths`).
@@ -332,13 +334,32 @@ def lint_file(
     ``preread``: the :class:`~modelfile.model.Model` that ``modelfile.load(path)`` returned for the file as it
     is now (the save gate's re-read), so that lint does not run modelfile's reader on it again where the
     format's rules can start from the reader's result (IR); the findings are the same as without it.
+    ``prepared``: what :func:`prepare` started on the file before it was read.
     """
     _check_codes(select, ignore)
     p = Path(path)
     cfg = _Configs(config, False).for_path(p)
     settings = cfg.settings_for(p, select=list(select) if select else None, ignore=list(ignore) if ignore else None,
                                 sherpa=sherpa, custom_layers=list(custom_layers or ()))
-    return _finish(_run(p, settings, preread), settings)
+    return _finish(_run(p, settings, preread, prepared), settings)
+
+
+def prepare(path: str | os.PathLike[str]) -> Any:
+    """Start the work of linting ``path`` that needs no reader result, in the background (IR: parsing the
+    XML tree, which runs without the GIL); pass the result to :func:`lint_file` as ``prepared``.
+
+    For the save gate, which re-reads a file and then lints it: the parse overlaps the re-read.
+    Returns None when there is nothing to start (other formats, unreadable files).
+    """
+    p = Path(path)
+    try:
+        with open(p, "rb") as fh:
+            head = fh.read(512)
+    except OSError:
+        return None
+    if _kind(p, head) != "ir":
+        return None
+    return rules_ir.parse_ahead(p)
 
 
 def fix_preview(path: str | os.PathLike[str]) -> tuple[str, str, list[str]] | None:

@@ -13,6 +13,7 @@ import functools
 import gc
 import math
 import re
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -192,6 +193,50 @@ class IrUnreadable(Exception):
         self.diagnostic = diag
 
 
+def _parse(xml: bytes) -> etree._Element:
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True,
+                             remove_comments=False, encoding="utf-8")
+    return etree.fromstring(xml, parser)
+
+
+class ParseAhead:
+    """The lxml tree of an IR file, parsed in a thread while the caller does something else (the save gate:
+    its re-read). lxml parses without holding the GIL, so on a second core this costs the caller nothing."""
+
+    def __init__(self, path: Path) -> None:
+        self._result: tuple[str, etree._Element] | None = None
+        self._thread = threading.Thread(target=self._run, args=(Path(path),), name="modelfile-lint-parse",
+                                        daemon=True)
+        self._thread.start()
+
+    def _run(self, path: Path) -> None:
+        from ..formats.openvino.reader import _decode
+
+        try:
+            raw = path.read_bytes()
+            text, enc = _decode(raw, str(path))
+            # the reader's text of UTF-8 bytes encodes back to the same bytes: parse them as they are
+            self._result = (text, _parse(raw if enc == "utf-8" else text.encode("utf-8")))
+        except Exception:  # anything odd: read_ir parses (and reports) it the usual way
+            self._result = None
+
+    def tree(self, text: str) -> etree._Element | None:
+        """The tree, if it was parsed from ``text`` (the reader's decoded text of the file)."""
+        self._thread.join()
+        if self._result is None or self._result[0] != text:
+            return None
+        return self._result[1]
+
+
+def parse_ahead(path: Path) -> ParseAhead:
+    """Start parsing ``path``'s XML in a thread; give the result to :func:`read_ir` as ``parsed``."""
+    return ParseAhead(path)
+
+
+def _tree_ahead(parsed: "ParseAhead | None", text: str) -> etree._Element | None:
+    return parsed.tree(text) if parsed is not None else None
+
+
 def _document_of(preread: Any, path: Path) -> Any:
     """The reader's document of ``preread`` when it is a model read from ``path`` (else None)."""
     if preread is None:
@@ -204,7 +249,8 @@ def _document_of(preread: Any, path: Path) -> Any:
     return doc
 
 
-def read_ir(path: Path, data: bytes | None = None, *, preread: Any = None) -> IrFile:
+def read_ir(path: Path, data: bytes | None = None, *, preread: Any = None, parsed: "ParseAhead | None" = None,
+            ) -> IrFile:
     """Parse ``path`` safely; raise :class:`IrUnreadable` with an IR000 finding when it cannot be read.
 
     The file goes through modelfile's own IR reader first, so that lint and every other command agree on
@@ -214,6 +260,7 @@ def read_ir(path: Path, data: bytes | None = None, *, preread: Any = None) -> Ir
 
     ``preread``: a model modelfile's reader already read from this very file (the save gate's re-read);
     its decoded text is used and the reader is not run again (it accepted the file: no IR021).
+    ``parsed``: :func:`parse_ahead` of the file, started before; its tree is used when it is of the same text.
     """
     from ..errors import ModelfileError
     from ..formats.openvino.reader import XML_ERROR, read_bytes
@@ -247,10 +294,10 @@ def read_ir(path: Path, data: bytes | None = None, *, preread: Any = None) -> Ir
         except ModelfileError as e:  # pragma: no cover - the reader above raised it already
             d = e.diagnostic
             raise IrUnreadable(IR000.diag(d.message, p, d.line or 1, d.column or 1)) from None
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True,
-                             remove_comments=False, encoding="utf-8")
+    root = _tree_ahead(parsed, text0)
     try:
-        root = etree.fromstring(text0.encode("utf-8"), parser)
+        if root is None:
+            root = _parse(text0.encode("utf-8"))
     except etree.XMLSyntaxError as e:
         line, col = (e.position if e.position else (1, 1))
         raise IrUnreadable(IR000.diag(f"XML error: {e.msg}", p, line or 1, col or 1)) from None

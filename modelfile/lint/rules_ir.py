@@ -659,13 +659,13 @@ def _precisions() -> frozenset[str]:
     return frozenset(legacy | upper | (ELEMENT_TYPES - {"undefined"}))
 
 
-_ODD_DIM = re.compile(r"<dim>(?![0-9]{1,18}</dim>)")
+_ODD_DIM = re.compile(r"<dim>(?!(?:-1|[0-9]{1,18})</dim>)")
 
 
 def _all_dims_clean(text: str) -> bool:
-    """Whether every ``<dim`` in the text is ``<dim>DIGITS</dim>`` (at most 18 digits), so no <dim> element
-    can be bad and the rules need not look at each one. Anything else (``<dim/>``, an entity, a child, a
-    ``<dim`` in a comment) says no, and every dim is checked."""
+    """Whether every ``<dim`` in the text is ``<dim>DIGITS</dim>`` (at most 18 digits) or ``<dim>-1</dim>``,
+    so no <dim> element can be bad and the rules need not look at each one. Anything else (``<dim/>``, an
+    entity, a child, a ``<dim`` in a comment) says no, and every dim is checked."""
     return text.count("<dim") == text.count("<dim>") and _ODD_DIM.search(text) is None
 
 
@@ -684,7 +684,7 @@ def _all_precisions_known(text: str) -> bool:
 
 def _bad_dim(text: str) -> bool:
     """Whether a ``<dim>`` text is not an integer in -1 .. 2**63-1 (as OpenVINO parses it)."""
-    if len(text) < 19 and text.isdigit() and text.isascii():  # the usual case, decided without a regex
+    if (len(text) < 19 and text.isdigit() and text.isascii()) or text == "-1":  # the usual cases, without a regex
         return False
     return not _DIM.fullmatch(text) or not -1 <= int(text) < 2**63
 

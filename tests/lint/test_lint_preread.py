@@ -117,7 +117,10 @@ def test_prepare_starts_nothing_for_other_files(tmp_path: Path) -> None:
     ("<port><dim>1</dim><dim>64</dim></port>", True),
     ("<dim>123456789012345678</dim>", True),
     ("<dim>1234567890123456789</dim>", False),  # 19 digits: may be >= 2**63
-    ("<dim>-1</dim>", False),
+    ("<dim>-1</dim><dim>7</dim>", True),  # -1: a dynamic dim
+    ("<dim>-2</dim>", False),
+    ("<dim>-10</dim>", False),
+    ("<dim>--1</dim>", False),
     ("<dim> 3</dim>", False),
     ("<dim/>", False),
     ("<dim></dim>", False),

@@ -357,7 +357,7 @@ class _Layer:
 class _Graph:
     """One graph (``<net>`` or a body): its layers and edges, gathered once and shared by every rule."""
 
-    __slots__ = ("el", "has_layers", "layers", "edges", "ends")
+    __slots__ = ("el", "has_layers", "layers", "by_id", "edges", "ends")
 
     def __init__(self, g: etree._Element) -> None:
         self.el = g
@@ -372,6 +372,8 @@ class _Graph:
                     edges_el = c
         self.has_layers = layers_el is not None
         self.layers = [_Layer(c) for c in layers_el if c.tag == "layer"] if layers_el is not None else []
+        #: id -> layer; with a repeated id the last such layer, at the place of the first (as a dict fills)
+        self.by_id: dict[str, _Layer] = {layer.id: layer for layer in self.layers}
         self.edges: list[etree._Element] = [c for c in edges_el if c.tag == "edge"] if edges_el is not None else []
         #: (from-layer, from-port, to-layer, to-port) of each edge, "" for a missing attribute
         self.ends: list[tuple[str, str, str, str]] = [
@@ -518,7 +520,7 @@ def _check_v10_io_names(f: IrFile, g: _Graph) -> Iterator[Diagnostic]:
 
     if not g.has_layers:
         return
-    layers = {layer.id: layer for layer in g.layers}
+    layers = g.by_id
     src: dict[str, tuple[str, str]] = {}
     for fl, fp, tl, _tp in g.ends:
         src[tl] = (fl, fp)
@@ -562,15 +564,23 @@ def _check_opset(f: IrFile, layer: etree._Element) -> Iterator[Diagnostic]:
 
 
 def _check_graph(f: IrFile, g: _Graph) -> Iterator[Diagnostic]:
-    layers: dict[str, _Layer] = {}
-    for layer in g.layers:
-        lid = layer.id
-        if lid in layers:
-            yield f.at(IR010, layer.el, f"layer id {lid} is also used by {layers[lid].el.get('name', '')!r} "
-                       f"(line {layers[lid].el.sourceline}); edges with this id reach only one of them", "id")
-        layers[lid] = layer
-    in_ports = {lid: {p.get("id", ""): p for p in layer.ins} for lid, layer in layers.items()}
-    out_ports = {lid: {p.get("id", "") for p in layer.outs} for lid, layer in layers.items()}
+    layers = g.by_id
+    if len(layers) != len(g.layers):
+        first: dict[str, _Layer] = {}
+        for layer in g.layers:
+            lid = layer.id
+            if lid in first:
+                yield f.at(IR010, layer.el, f"layer id {lid} is also used by {first[lid].el.get('name', '')!r} "
+                           f"(line {first[lid].el.sourceline}); edges with this id reach only one of them", "id")
+            first[lid] = layer
+    # (layer id, port id) -> port: the last port with an id wins, as in a dict per layer
+    in_ports: dict[tuple[str, str], etree._Element] = {}
+    out_ports: set[tuple[str, str]] = set()
+    for lid, layer in layers.items():
+        for p in layer.ins:
+            in_ports[(lid, p.get("id", ""))] = p
+        for p in layer.outs:
+            out_ports.add((lid, p.get("id", "")))
     fed: dict[tuple[str, str], etree._Element] = {}
     producers: dict[str, set[str]] = {}
     for e, (fl, fp, tl, tp) in zip(g.edges, g.ends):
@@ -580,7 +590,7 @@ def _check_graph(f: IrFile, g: _Graph) -> Iterator[Diagnostic]:
         if tl not in layers:
             yield f.at(IR001, e, f"edge {fl}:{fp} -> {tl}:{tp}: no layer with id {tl!r}; OpenVINO ignores the edge, "
                        "so whatever it was meant to feed is not connected", "to-layer")
-        if fl in layers and fp not in out_ports[fl]:
+        if fl in layers and (fl, fp) not in out_ports:
             yield f.at(IR002, e, f"edge {fl}:{fp} -> {tl}:{tp}: layer {layers[fl].el.get('name', '')!r} has no "
                        f"output port {fp}", "from-port")
         if tl not in layers:
@@ -590,7 +600,7 @@ def _check_graph(f: IrFile, g: _Graph) -> Iterator[Diagnostic]:
             producers[tl] = {fl}
         else:
             ps.add(fl)
-        if tp not in in_ports[tl]:
+        if (tl, tp) not in in_ports:
             yield f.at(IR002, e, f"edge {fl}:{fp} -> {tl}:{tp}: layer {layers[tl].el.get('name', '')!r} has no "
                        f"input port {tp} ('Can not find input port with id {tp}')", "to-port")
             continue
@@ -599,8 +609,8 @@ def _check_graph(f: IrFile, g: _Graph) -> Iterator[Diagnostic]:
             yield f.at(IR012, e, f"input port {tp} of {layers[tl].el.get('name', '')!r} is already fed by the edge "
                        f"at line {prev.sourceline}; OpenVINO fails with 'has incorrect input'", "to-port")
         fed[(tl, tp)] = e
-    for lid, ports in in_ports.items():
-        for pid, port in ports.items():
+    if len(fed) != len(in_ports):
+        for (lid, pid), port in in_ports.items():
             if (lid, pid) not in fed:
                 el = layers[lid].el
                 yield f.at(IR009, port, f"input port {pid} of layer {el.get('name', '')!r} "
@@ -784,7 +794,7 @@ def _check_layers(f: IrFile, g: _Graph) -> Iterator[Diagnostic]:
 
 def _check_cycles(f: IrFile, g: _Graph) -> Iterator[Diagnostic]:
     """Self-loops and cycles among one graph's layers (an IR graph must be acyclic)."""
-    layers = {lay.id: lay.el for lay in g.layers}
+    layers = g.by_id
     succ: dict[str, list[str]] = {lid: [] for lid in layers}
     indeg = dict.fromkeys(layers, 0)
     first_edge: dict[tuple[str, str], etree._Element] = {}
@@ -792,7 +802,7 @@ def _check_cycles(f: IrFile, g: _Graph) -> Iterator[Diagnostic]:
         if fl not in layers or tl not in layers:
             continue
         if fl == tl:
-            yield f.at(IR017, e, f"layer {layers[fl].get('name', '')!r} (id {fl}) feeds itself; OpenVINO fails "
+            yield f.at(IR017, e, f"layer {layers[fl].el.get('name', '')!r} (id {fl}) feeds itself; OpenVINO fails "
                        "('Attempt to access node ... that not in graph')", "to-layer")
             continue
         first_edge.setdefault((fl, tl), e)
@@ -822,7 +832,7 @@ def _check_cycles(f: IrFile, g: _Graph) -> Iterator[Diagnostic]:
             break
         at[prv] = len(path)
         path.append(prv)
-    names = " -> ".join(repr(layers[x].get("name", x)) for x in cycle)
+    names = " -> ".join(repr(layers[x].el.get("name", x)) for x in cycle)
     yield f.at(IR017, first_edge[(cycle[-2], cycle[-1])], f"the edges form a cycle: {names} "
                f"({len(left)} layer(s) on cycles); OpenVINO fails ('Attempt to access node ... that not in graph')")
 

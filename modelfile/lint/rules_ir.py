@@ -259,7 +259,8 @@ def read_ir(path: Path, data: bytes | None = None, *, preread: Any = None, parse
     same decoded text (lxml is told the encoding, so a declaration only the reader knows is no error).
 
     ``preread``: a model modelfile's reader already read from this very file (the save gate's re-read);
-    its decoded text is used and the reader is not run again (it accepted the file: no IR021).
+    when the file still holds the bytes it was read from, its decoded text is used and the reader is not
+    run again (it accepted the file: no IR021).
     ``parsed``: :func:`parse_ahead` of the file, started before; its tree is used when it is of the same text.
     """
     from ..errors import ModelfileError
@@ -269,6 +270,11 @@ def read_ir(path: Path, data: bytes | None = None, *, preread: Any = None, parse
     load_error: ModelfileError | None = None
     text0: str | None = None
     doc = _document_of(preread, path)
+    if doc is not None:
+        if data is None:
+            data = path.read_bytes()
+        if doc.raw != data:  # the file changed since, or the model was read from other text: read the file
+            doc = None
     if doc is not None:
         text0 = doc.text
     else:

@@ -170,3 +170,18 @@ def test_shortcuts_never_hide_a_finding(tmp_path: Path, port: str, code: str, at
     line = p.read_text().splitlines()[5]
     found = [(d.code, d.line, d.column) for d in lint_file(p, ignore=["IR020"]) if d.severity.value == "error"]
     assert found == [(code, 6, line.index(at) + 1)]
+
+
+def test_preread_of_other_text_or_a_changed_file_is_not_used(tmp_path: Path) -> None:
+    from modelfile.formats.openvino import read_text
+
+    src = FIXTURES / "openvino" / "convnet" / "model.xml"
+    p = tmp_path / "model.xml"
+    shutil.copyfile(src, p)
+    shutil.copyfile(src.with_suffix(".bin"), p.with_suffix(".bin"))
+    bad = src.read_text().replace('precision="FP32"', 'precision="F32"', 1)
+    # a model read from a text that names the file, and the file itself: lint says what the file holds
+    assert "IR015" not in [d.code for d in lint_file(p, preread=read_text(bad, p))]
+    m = modelfile.load(p)
+    p.write_text(bad)  # changed after the load
+    assert "IR015" in [d.code for d in lint_file(p, preread=m)]

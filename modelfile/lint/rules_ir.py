@@ -203,17 +203,17 @@ class ParseAhead:
     """The lxml tree of an IR file, parsed in a thread while the caller does something else (the save gate:
     its re-read). lxml parses without holding the GIL, so on a second core this costs the caller nothing."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, data: bytes | None = None) -> None:
         self._result: tuple[str, etree._Element] | None = None
-        self._thread = threading.Thread(target=self._run, args=(Path(path),), name="modelfile-lint-parse",
+        self._thread = threading.Thread(target=self._run, args=(Path(path), data), name="modelfile-lint-parse",
                                         daemon=True)
         self._thread.start()
 
-    def _run(self, path: Path) -> None:
+    def _run(self, path: Path, data: bytes | None) -> None:
         from ..formats.openvino.reader import _decode
 
         try:
-            raw = path.read_bytes()
+            raw = path.read_bytes() if data is None else data
             text, enc = _decode(raw, str(path))
             # the reader's text of UTF-8 bytes encodes back to the same bytes: parse them as they are
             self._result = (text, _parse(raw if enc == "utf-8" else text.encode("utf-8")))
@@ -226,6 +226,10 @@ class ParseAhead:
         if self._result is None or self._result[0] != text:
             return None
         return self._result[1]
+
+
+#: files from this size on are parsed by lxml in a thread while modelfile's reader reads them
+_AHEAD_BYTES = 1 << 20
 
 
 def parse_ahead(path: Path) -> ParseAhead:
@@ -284,6 +288,8 @@ def read_ir(path: Path, data: bytes | None = None, *, preread: Any = None, parse
             raise IrUnreadable(IR000.diag("this is a git-lfs pointer, not the model (run git lfs pull)", p, 1, 1))
         if not data or data.isspace():
             raise IrUnreadable(IR000.diag("empty file", p, 1, 1))
+        if parsed is None and len(data) >= _AHEAD_BYTES:
+            parsed = ParseAhead(path, data)  # lxml parses on another core while the reader runs
         try:
             text0 = read_bytes(data, path, check_weights=False)[1].text
         except ModelfileError as e:

@@ -185,3 +185,53 @@ def test_preread_of_other_text_or_a_changed_file_is_not_used(tmp_path: Path) -> 
     m = modelfile.load(p)
     p.write_text(bad)  # changed after the load
     assert "IR015" in [d.code for d in lint_file(p, preread=m)]
+
+
+def _chain(n: int) -> str:
+    """An IR of ``n`` ReLUs in a chain (about 270 bytes a layer), one of them with a bad dim and one dangling."""
+    layers = ['<layer id="0" name="x" type="Parameter" version="opset1">\n<data shape="1,3" element_type="f32"/>\n'
+              '<output><port id="0" precision="FP32" names="x"><dim>1</dim><dim>3</dim></port></output>\n</layer>\n']
+    edges = []
+    for i in range(1, n + 1):
+        dim = "-5" if i == n // 2 else "3"
+        layers.append(f'<layer id="{i}" name="r{i}" type="ReLU" version="opset1">\n'
+                      f'<input><port id="0"><dim>1</dim><dim>{dim}</dim></port></input>\n'
+                      f'<output><port id="1" precision="FP32"><dim>1</dim><dim>3</dim></port></output>\n</layer>\n')
+        edges.append(f'<edge from-layer="{i - 1}" from-port="{0 if i == 1 else 1}" to-layer="{i}" to-port="0"/>\n')
+    layers.append(f'<layer id="{n + 1}" name="out" type="Result" version="opset1">\n'
+                  '<input><port id="0"><dim>1</dim><dim>3</dim></port></input>\n</layer>\n')
+    layers.append(f'<layer id="{n + 2}" name="dead" type="ReLU" version="opset1">\n'
+                  '<input><port id="0"/></input>\n<output><port id="1" precision="FP32"/></output>\n</layer>\n')
+    edges.append(f'<edge from-layer="{n}" from-port="1" to-layer="{n + 1}" to-port="0"/>\n')
+    return ('<?xml version="1.0"?>\n<net name="m" version="11">\n<layers>\n' + "".join(layers) + "</layers>\n<edges>\n"
+            + "".join(edges) + "</edges>\n</net>\n")
+
+
+def test_big_file_parsed_ahead_same_findings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Files from 1 MiB on are parsed by lxml in a thread while modelfile's reader reads them: same findings."""
+    p = tmp_path / "big.xml"
+    p.write_text(_chain(4000))
+    assert p.stat().st_size >= rules_ir._AHEAD_BYTES
+    started: list[int] = []
+    real = rules_ir.ParseAhead.__init__
+
+    def spy(self, path, data=None):  # type: ignore[no-untyped-def]
+        started.append(1)
+        real(self, path, data)
+
+    monkeypatch.setattr(rules_ir.ParseAhead, "__init__", spy)
+    ahead = _key(lint_file(p))
+    assert started == [1]
+    monkeypatch.setattr(rules_ir, "_AHEAD_BYTES", 1 << 40)
+    plain = _key(lint_file(p))
+    assert started == [1]
+    assert ahead == plain
+    assert sorted({k[0] for k in plain}) == ["IR003", "IR009", "IR014"]
+    # an unreadable big file: the same IR000 either way
+    bad = tmp_path / "bad.xml"
+    bad.write_bytes(p.read_bytes().replace(b'name="r7"', b'name="r\xff"'))
+    monkeypatch.setattr(rules_ir, "_AHEAD_BYTES", 1 << 20)
+    found = _key(lint_file(bad))
+    assert [k[0] for k in found] == ["IR000"]
+    monkeypatch.setattr(rules_ir, "_AHEAD_BYTES", 1 << 40)
+    assert _key(lint_file(bad)) == found

@@ -6,15 +6,24 @@
 >>> m.save("out.ncnn.param")
 """
 
+import os
+
 from .errors import Diagnostic, ModelfileError, Severity
 from . import graph as _graph
 from .graph import Graph, Node, SourcePos, Value
-from . import saving
 from .io import load
 from .model import Model
 from .report import Report, SaveResult
 
-Model.save_hook = saving.save_model  # the model saves through the gate (see modelfile.saving)
+
+
+def _save_through_gate(model: Model, target: "os.PathLike[str]", **options: object) -> SaveResult:
+    from .saving import save_model  # imported by the first save, not by every command's start
+
+    return save_model(model, target, **options)  # type: ignore[arg-type]
+
+
+Model.save_hook = _save_through_gate  # the model saves through the gate (see modelfile.saving)
 
 __all__ = [
     "Diagnostic", "Graph", "Model", "ModelfileError", "Node", "Report", "SaveResult", "Severity", "SourcePos",

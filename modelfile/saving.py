@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -94,6 +93,8 @@ def _verify(model: "Model", staged: Path, target: Path, *, lint: bool, runtime: 
     handler = model.handler
     # the runtime loads the files while this process re-reads and lints them (ncnn works in its own
     # process; OpenVINO's read_model runs in a thread): the gate costs the slower of the two, not the sum
+    from concurrent.futures import ThreadPoolExecutor  # here: a command that saves nothing does not pay for it
+
     pool = ThreadPoolExecutor(max_workers=1) if runtime else None
     pending = pool.submit(handler.runtime_check, staged, custom_layers=custom_layers, source=model) if pool else None
     try:

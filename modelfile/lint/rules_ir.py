@@ -17,9 +17,10 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from lxml import etree
+if TYPE_CHECKING:  # lxml is imported when an IR is linted, not on every command's start
+    from lxml import etree
 
 from ..errors import Diagnostic
 from .rules import Rule, rule
@@ -194,6 +195,8 @@ class IrUnreadable(Exception):
 
 
 def _parse(xml: bytes) -> etree._Element:
+    from lxml import etree
+
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True,
                              remove_comments=False, encoding="utf-8")
     return etree.fromstring(xml, parser)
@@ -306,6 +309,8 @@ def read_ir(path: Path, data: bytes | None = None, *, preread: Any = None, parse
         except ModelfileError as e:  # pragma: no cover - the reader above raised it already
             d = e.diagnostic
             raise IrUnreadable(IR000.diag(d.message, p, d.line or 1, d.column or 1)) from None
+    from lxml import etree
+
     root = _tree_ahead(parsed, text0)
     try:
         if root is None:

@@ -50,7 +50,7 @@ def lint_summary(model: Model) -> dict[str, Any] | None:
         diags = None
         doc = model.graph.source
         if isinstance(doc, NcnnDocument):  # a text .param just read: lint the graph we hold, not the file again
-            diags = lint_read(path, model.graph, doc, ignore=["IR020"])
+            diags = lint_read(path, model.graph, doc, ignore=["IR020"], errors_only=True)
         if diags is None:
             diags = lint_file(path, ignore=["IR020"])
     except ModelfileError:  # a bad pyproject.toml is lint's business, not info's

@@ -149,8 +149,34 @@ def test_lint_read_equals_lint_file() -> None:
             graph, doc = read_path(p, strict=False)
         except Exception:
             continue  # lint_file reports NCNN000 for these; lint_read is for models that were read
-        assert lint_read(p, graph, doc, ignore=["IR020"]) == lint_file(p, ignore=["IR020"]), p
+        full = lint_file(p, ignore=["IR020"])
+        assert lint_read(p, graph, doc, ignore=["IR020"]) == full, p
+        assert lint_read(p, graph, doc, ignore=["IR020"], errors_only=True) == [
+            d for d in full if d.severity.value == "error"], p
         n += 1
+    assert n >= 20
+
+
+def test_lint_read_errors_only_keeps_every_error(tmp_path: Path) -> None:
+    """``info`` counts errors with ``errors_only``: on every rule's bad example it finds the same errors."""
+    from test_lint_rules import CASES
+
+    n = 0
+    for code, case in CASES.items():
+        if not case.name.endswith(".param") or code.startswith("IO"):
+            continue
+        p = tmp_path / code / case.name
+        p.parent.mkdir()
+        p.write_text(case.bad, encoding="utf-8")
+        if case.bin_bad is not None:
+            p.with_suffix(".bin").write_bytes(case.bin_bad)
+        try:
+            graph, doc = read_path(p, strict=False)
+        except Exception:
+            continue
+        errors = [d for d in lint_file(p) if d.severity.value == "error"]
+        assert lint_read(p, graph, doc, errors_only=True) == errors, code
+        n += errors != []
     assert n >= 20
 
 

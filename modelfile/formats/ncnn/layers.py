@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from importlib import resources
+from pathlib import Path
 
 __all__ = ["BUILTIN_TYPES", "TYPE_INDEX", "type_name"]
 
 
 def _load_types() -> list[str]:
-    text = resources.files("modelfile.data").joinpath("ncnn_layer_types.txt").read_text(encoding="utf-8")
+    # the package's data folder, read directly: importlib.resources costs more than the file on every start
+    text = (Path(__file__).resolve().parents[2] / "data" / "ncnn_layer_types.txt").read_text(encoding="utf-8")
     return [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
 
 

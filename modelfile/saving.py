@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import Diagnostic, ModelfileError, Severity
 from .fileio import Transaction
+from .gcpause import paused_gc
 from .report import Check, SaveResult
 
 if TYPE_CHECKING:
@@ -49,7 +50,7 @@ def save_model(model: "Model", target: Path, *, force: bool = False, verify: boo
         raise ModelfileError("is a directory", file=str(target))
     if target.exists() and not force and not _writable(target):
         raise ModelfileError("is read-only; not replaced", file=str(target), hint="--force replaces it anyway")
-    with Transaction(target) as tx:
+    with paused_gc(), Transaction(target) as tx:
         staged = tx.path_for(target)
         result = handler.write(model, staged, final=target, **options)
         written = [Path(p) for p in result.files]

@@ -9,14 +9,12 @@ order, and everything not needed for them is pruned (constants with it).
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
 
 from ..errors import ModelfileError
+from ..gcpause import paused_gc
 from ..formats.base import EditOps
 from ..graph import Node, Value, fresh_name
 from ..model import Model
@@ -103,23 +101,10 @@ def _is_existing_input(place: Place, ops: EditOps) -> bool:
     return place.value is not None and place.value.producer is not None and ops.is_input(place.value.producer)
 
 
-@contextmanager
-def _paused_gc() -> Iterator[None]:
-    """No cyclic GC during the edit: its walks allocate per node and free nothing cyclic, and full
-    collections over a big loaded model would cost more than the edit (the readers do the same)."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
-
-
 def cut(model: Model, inputs: list[InputSpec] | None = None, outputs: list[OutputSpec] | None = None,
         *, source_input: str | None = None, source_output: str | None = None) -> Report:
     """Apply mo-style ``--input``/``--output`` items to a model; returns what changed."""
-    with _paused_gc():
+    with paused_gc():  # see modelfile.gcpause
         return _cut(model, inputs, outputs, source_input=source_input, source_output=source_output)
 
 

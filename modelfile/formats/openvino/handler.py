@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import gc
 import importlib.util
 import re
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ...gcpause import paused_gc
 from ...model import Model
 from ...report import SaveResult
 from ..base import FormatHandler, RuntimeCheck
@@ -134,19 +133,6 @@ def _compile_check(core: Any, om: Any) -> RuntimeCheck:
     except Exception as e:  # the plugin's refusal, in its words
         return RuntimeCheck(False, "compile_model: " + _first_line(str(e)), runtime="openvino")
     return RuntimeCheck(True, runtime="openvino (read_model + compile_model on CPU)")
-
-
-@contextmanager
-def paused_gc() -> Iterator[None]:
-    """No cyclic GC while rendering: it allocates per layer and frees nothing cyclic, and full
-    collections over a loaded 20,000-op model cost a third of the render (the reader does the same)."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 def _first_line(text: str) -> str:

@@ -216,6 +216,8 @@ def _run_kind(path: Path, head: bytes, settings: FileSettings, enabled: Any, pre
     try:
         if kind == "ncnn-bin":
             graph, doc = binparam.read_path(path), None
+        elif (reused := _unedited_ncnn(path, preread)) is not None:
+            graph, doc = reused  # the save gate's re-read: lint it instead of reading the file again
         else:
             graph, doc = read_path(path, strict=False)
     except ModelfileError as e:
@@ -229,6 +231,32 @@ def _run_kind(path: Path, head: bytes, settings: FileSettings, enabled: Any, pre
         if codes & enabled:
             out.extend(d for d in check(f) if d.code in enabled)
     return out
+
+
+def _unedited_ncnn(path: Path, preread: Any) -> tuple[Any, Any] | None:
+    """``(graph, document)`` of ``preread`` when it is a text ``.param`` model that still renders to exactly
+    the bytes now in ``path`` (every layer line clean, none added, removed or moved, counts as declared,
+    nothing after the layers), so linting it is linting the file; else None and the file is read."""
+    from ..formats.ncnn.reader import LineSource, NcnnDocument, signature
+
+    graph = getattr(preread, "graph", None)
+    doc = getattr(graph, "source", None)
+    if not isinstance(doc, NcnnDocument) or doc.problems or doc.trailing.strip():
+        return None
+    nodes = list(graph.nodes)  # type: ignore[union-attr]
+    if len(nodes) != doc.declared_layers or len(nodes) != doc.layers_at_load:
+        return None
+    last = 0
+    for n in nodes:
+        src = n.source
+        if not isinstance(src, LineSource) or src.lineno <= last or src.sig != signature(n):
+            return None
+        last = src.lineno
+    try:
+        same = path.read_bytes().decode("utf-8") == "".join(doc.lines)
+    except (OSError, UnicodeDecodeError):
+        return None
+    return (graph, doc) if same else None
 
 
 def _finish(diags: list[Diagnostic], settings: FileSettings) -> list[Diagnostic]:

@@ -1,4 +1,5 @@
-"""``paused_gc()``: no cyclic garbage collection while a model is read, edited, written or checked.
+"""``paused_gc()``: no cyclic garbage collection while a model is read, edited, written, linted, diffed or
+checked (the readers, the IR writer, cut, lint's rules, diff and the save gate all use this one).
 
 Those steps allocate a few objects per layer and free nothing cyclic, while every full collection walks
 the whole loaded model (two of them during a save: the edited model and its re-read); on a 20,000-op IR

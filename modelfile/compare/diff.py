@@ -21,12 +21,12 @@ values of paired nodes pair by port, which gives the renamed tensors.
 
 from __future__ import annotations
 
-import gc
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from ..errors import ModelfileError
+from ..gcpause import paused_gc
 from ..graph import Graph, Node, Value
 from ..model import Model
 from .weights import WeightCompare, compare_weights, weights_of
@@ -436,13 +436,8 @@ def diff_models(a: Model, b: Model, *, weights: bool = True) -> Diff:
     """Compare model ``a`` (before) with model ``b`` (after)."""
     # the diff builds many small objects and no garbage cycles: collector passes over two big
     # graphs would make it superlinear (the readers do the same)
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with paused_gc():
         return _diff_models(a, b, weights)
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _diff_models(a: Model, b: Model, weights: bool) -> Diff:

@@ -10,7 +10,6 @@ Each ``<body>``/``<then_body>``/``<else_body>`` is checked as its own graph
 from __future__ import annotations
 
 import functools
-import gc
 import math
 import re
 import threading
@@ -23,6 +22,7 @@ if TYPE_CHECKING:  # lxml is imported when an IR is linted, not on every command
     from lxml import etree
 
 from ..errors import Diagnostic
+from ..gcpause import paused_gc
 from .rules import Rule, rule
 
 __all__ = ["IrFile", "KNOWN_OPSETS", "check_ir", "read_ir"]
@@ -426,13 +426,8 @@ def check_ir(f: IrFile, enabled: set[str] | None = None) -> Iterator[Diagnostic]
     (OpenVINO refuses) only when no other rule found an error, so one root cause gives one error."""
     # the rules make an index of every layer and port and none of it can be garbage until they end:
     # pausing the cyclic GC spares full collections over the whole heap (as the IR reader does)
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with paused_gc():
         out = [d for d in _check_static(f) if enabled is None or d.code in enabled]
-    finally:
-        if was_enabled:
-            gc.enable()
     if f.load_error is not None and not _has_error(out) and (enabled is None or "IR021" in enabled):
         d = f.load_error.diagnostic
         out.append(IR021.diag(f"modelfile cannot load this file: {d.message}", f.path, d.line or 1, d.column or 1))

@@ -9,13 +9,13 @@ rules are in ``shared/docs/ncnn-format.md`` (token rules, limits) and
 from __future__ import annotations
 
 import functools
-import gc
 import json
 import re
 from collections.abc import Callable, Iterator
 from importlib import resources
 
 from ..errors import Diagnostic, ModelfileError
+from ..gcpause import paused_gc
 from ..formats.ncnn.layers import BUILTIN_TYPES
 from ..formats.ncnn.params import ARRAY_KEY_BASE, MAX_PARAM_ID, classify_chunk, is_float_text
 from ..formats.ncnn.reader import NcnnDocument, parse_layer_line, read_text
@@ -128,13 +128,8 @@ def gc_paused(check: Check) -> Check:
     would walk the whole graph again, which made lint of a 50,000-layer param superlinear."""
     @functools.wraps(check)
     def run(f: NcnnFile) -> Iterator[Diagnostic]:
-        enabled = gc.isenabled()
-        gc.disable()
-        try:
+        with paused_gc():
             yield from check(f)
-        finally:
-            if enabled:
-                gc.enable()
     return run
 
 

@@ -21,6 +21,19 @@ def _params() -> list[Path]:
     return [p for p in out if not p.name.endswith(".pnnx.param")]
 
 
+def _count_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the text params lint reads from disk from now on."""
+    reads: list[str] = []
+    real = lint.read_path
+
+    def counting(path, *a, **kw):  # type: ignore[no-untyped-def]
+        reads.append(Path(path).name)
+        return real(path, *a, **kw)
+
+    monkeypatch.setattr(lint, "read_path", counting)
+    return reads
+
+
 def test_preread_gives_the_same_findings_as_reading() -> None:
     n = 0
     for p in _params():
@@ -37,14 +50,7 @@ def test_an_edited_or_stale_model_is_not_used(tmp_path: Path, monkeypatch: pytes
     p = tmp_path / "m.ncnn.param"
     shutil.copyfile(FIXTURES / "ncnn" / "convlstm.ncnn.param", p)
     m = modelfile.load(p)
-    reads: list[str] = []
-    real = lint.read_path
-
-    def counting(path, *a, **kw):  # type: ignore[no-untyped-def]
-        reads.append(Path(path).name)
-        return real(path, *a, **kw)
-
-    monkeypatch.setattr(lint, "read_path", counting)
+    reads = _count_reads(monkeypatch)
     lint.lint_file(p, preread=m)
     assert reads == []  # unedited and the file unchanged: the model is used
     first = m.graph.inputs[0].name
@@ -62,14 +68,7 @@ def test_gate_reads_the_staged_param_once(tmp_path: Path, monkeypatch: pytest.Mo
     shutil.copyfile(FIXTURES / "ncnn" / "convlstm.ncnn.param", p)
     m = modelfile.load(p)
     rename(m, {m.graph.inputs[0].name: "renamed_input"})
-    reads: list[str] = []
-    real = lint.read_path
-
-    def counting(path, *a, **kw):  # type: ignore[no-untyped-def]
-        reads.append(Path(path).name)
-        return real(path, *a, **kw)
-
-    monkeypatch.setattr(lint, "read_path", counting)
+    reads = _count_reads(monkeypatch)
     res = m.save(tmp_path / "out.ncnn.param", verify=False)
     assert [(c.name, c.status) for c in res.checks][:2] == [("re-read", "passed"), ("lint", "passed")]
     assert reads == []  # lint used the gate's re-read of the staged file

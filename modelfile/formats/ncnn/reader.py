@@ -9,7 +9,6 @@ positions (Lark is imported on the first such line only).
 
 from __future__ import annotations
 
-import gc
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..._grammars import grammar_text
 from ...errors import ModelfileError
+from ...gcpause import paused_gc
 from ...graph import Graph, Node, SourcePos, Value
 from .params import Param
 
@@ -229,13 +229,8 @@ def read_text(text: str, path: str = "", *, strict: bool = True) -> tuple[Graph,
     """
     # The graph is a few objects per line and holds no cycles the collector
     # needs to find while we build it; collection passes would make loading superlinear.
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with paused_gc():
         return _read_text(text, path, strict)
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _read_text(text: str, path: str, strict: bool) -> tuple[Graph, NcnnDocument]:

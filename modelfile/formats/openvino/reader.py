@@ -19,7 +19,6 @@ exact text) stays in the source text, which :class:`LayerSource` and
 from __future__ import annotations
 
 import copy
-import gc
 import operator
 import re
 from itertools import groupby
@@ -27,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from ...errors import ModelfileError
+from ...gcpause import paused_gc
 from ...graph import Graph, Node, SourcePos, Value, build_node
 from .names import element_type_of_precision, parse_names, parse_shape
 from .weights import Weights
@@ -320,18 +320,14 @@ def read_bytes(raw: bytes, path: Path | None = None, *, check_weights: bool = Tr
     doc = IRDocument(path, raw, text, enc)
     # Loading allocates hundreds of thousands of containers and none of them can be garbage yet:
     # pausing the cyclic GC avoids repeated full collections (2-3x faster on big IRs).
-    was_enabled = gc.isenabled()
-    gc.disable()
     try:
-        check_well_formed(text, raw if enc == "utf-8" else None)
-        graph = _read(doc)
+        with paused_gc():
+            check_well_formed(text, raw if enc == "utf-8" else None)
+            graph = _read(doc)
     except ScanError as e:
         raise _lxml_diagnosis(doc, e) from None
     except RecursionError:  # a last resort: nesting is bounded by the scanner (MAX_DEPTH)
         raise doc.error(0, "the model is nested too deeply to be read", code=XML_ERROR) from None
-    finally:
-        if was_enabled:
-            gc.enable()
     doc.graph = graph
     if path is not None:
         doc.bin_path = path.with_suffix(".bin")

@@ -77,6 +77,7 @@ def compress_to_fp16(graph: Graph, progress: Callable[[int], None] | None = None
     """Every eligible f32 Const -> f16 Const + Convert(f32), in place (bodies included)."""
     stats = IrDTypeStats()
     for g in _graphs(graph):
+        replaced: dict[Node, list[Node]] = {}
         for node in [n for n in g.nodes if n.op_type == "Const"]:
             if node.attrs.get("element_type") != "f32" or not node.outputs:
                 continue
@@ -106,24 +107,40 @@ def compress_to_fp16(graph: Graph, progress: Callable[[int], None] | None = None
                 half = np.clip(arr, -_F16_MAX, _F16_MAX).astype(np.float16)
             stats.bytes_before += arr.nbytes
             stats.bytes_after += half.nbytes
-            idx = list(g.nodes).index(node)
             names = list(v.names)
             conv_out = Value(v.name, dtype="f32", shape=v.shape, names=names)
             conv = Node("Convert", node.name, attrs={"destination_type": "f32"}, version="opset1")
             conv.append_output(conv_out)
             v.replace_all_uses_with(conv_out)
-            g.remove(node, safe=False)
-            small = new_const(g, half, node.name + "_compressed", element_type="f16", index=idx)
+            small = new_const(g, half, node.name + "_compressed", element_type="f16")
             conv.append_input(small.outputs[0])
-            g.insert(idx + 1, conv)
+            replaced[node] = [small, conv]
             stats.converted += 1
+        _put_in_place(g, replaced)
     return stats
+
+
+def _put_in_place(g: Graph, replaced: dict[Node, list[Node]]) -> None:
+    """Each key leaves ``g`` and its new nodes take its position, in one pass over the node list
+    (positions looked up per Const made a model with 6,665 Consts take 56 s)."""
+    if not replaced:
+        return
+    added = {n for new in replaced.values() for n in new}
+    order: list[Node] = []
+    for n in g.nodes:
+        if n in replaced:
+            order.extend(replaced[n])
+        elif n not in added:
+            order.append(n)
+    g.remove(list(replaced), safe=False)
+    g.nodes.replace_all(order)
 
 
 def decompress_to_fp32(graph: Graph, progress: Callable[[int], None] | None = None) -> IrDTypeStats:
     """Fold every f16 Const -> Convert(f32) into one f32 Const, in place (bodies included)."""
     stats = IrDTypeStats()
     for g in _graphs(graph):
+        replaced: dict[Node, list[Node]] = {}
         for node in [n for n in g.nodes if n.op_type == "Const"]:
             if node.attrs.get("element_type") != "f16" or not node.outputs:
                 continue
@@ -142,14 +159,14 @@ def decompress_to_fp32(graph: Graph, progress: Callable[[int], None] | None = No
                 progress(arr.nbytes // 2)
             for conv in converts:
                 out = conv.outputs[0]
-                idx = list(g.nodes).index(conv)
-                g.remove(conv, safe=False)
-                big = new_const(g, arr, conv.name, element_type="f32", names=list(out.names), index=idx)
+                big = new_const(g, arr, conv.name, element_type="f32", names=list(out.names))
                 big.outputs[0].name = out.name
                 out.replace_all_uses_with(big.outputs[0])
+                replaced[conv] = [big]
                 stats.bytes_after += arr.nbytes
             stats.bytes_before += arr.nbytes // 2
-            g.remove(node, safe=False)
+            replaced[node] = []
             stats.converted += 1
+        _put_in_place(g, replaced)
     return stats
 

@@ -129,7 +129,7 @@ def _check_files(model: "Model", staged: Path, target: Path, *, lint: bool,
     if lint:
         from .lint import prepare
 
-        prepared = prepare(staged)  # lint's own parsing of the files overlaps the re-read
+        prepared = prepare(staged, source=model)  # started now, to overlap the re-read
     try:
         reread = model.handler.read(staged)
     except ModelfileError as e:
@@ -182,7 +182,7 @@ def _lint_check(model: "Model", staged: Path, target: Path, custom_layers: Seque
                 reread: "Model | None" = None, prepared: Any = None) -> Check:
     errors = _errors(staged, custom_layers, reread, prepared)
     if not errors:
-        return Check("lint", "passed")
+        return Check("lint", "passed", getattr(prepared, "detail", ""))
     # errors the source already had are not the edit's doing: only new ones block
     before: Counter[str] = Counter()
     if model.path is not None and model.path.exists():

@@ -32,6 +32,7 @@ from ..formats.ncnn.reader import read_path
 from . import rules_bin, rules_ir, rules_ncnn, rules_sherpa  # noqa: F401  (register the rules)
 from .config import FileSettings, LintConfig, find_config, load_config
 from .fix import FIXABLE, fix_text
+from .ir_delta import DeltaSource, ir_document
 from ..fileio import leftovers
 from .rules import IO000, IO001, IO002, RULES, UNREADABLE_CODES, Rule, Selection
 from .source import NcnnFile
@@ -205,6 +206,11 @@ def _run_kind(path: Path, head: bytes, settings: FileSettings, enabled: Any, pre
     p = str(path)
     kind = _kind(path, head)
     if kind == "ir":
+        if preread is not None and isinstance(prepared, DeltaSource):
+            from .ir_delta import delta_errors
+
+            if delta_errors(path, preread, prepared, settings) == []:
+                return []
         try:
             parsed = prepared if isinstance(prepared, rules_ir.ParseAhead) else None
             irf = rules_ir.read_ir(path, preread=preread, parsed=parsed)
@@ -372,12 +378,15 @@ def lint_file(
     return _finish(_run(p, settings, preread, prepared), settings)
 
 
-def prepare(path: str | os.PathLike[str]) -> Any:
-    """Start the work of linting ``path`` that needs no reader result, in the background (IR: parsing the
-    XML tree, which runs without the GIL); pass the result to :func:`lint_file` as ``prepared``.
+def prepare(path: str | os.PathLike[str], source: Any = None) -> Any:
+    """What :func:`lint_file` of ``path`` can start or know before the save gate's re-read; pass it to
+    :func:`lint_file` (with the re-read as ``preread``) as ``prepared``.
 
-    For the save gate, which re-reads a file and then lints it: the parse overlaps the re-read.
-    Returns None when there is nothing to start (other formats, unreadable files).
+    ``source``: the model the file was written from. For an IR written from a model read from a file, that
+    is the source to compare with: lint then looks for errors only in what the writer changed plus the
+    whole graph, on the re-read's records (``lint_file`` returns ``[]`` when that finds no error, else the
+    full findings), see :mod:`modelfile.lint.ir_delta`. Otherwise, for an IR: its XML tree, parsed in a thread
+    without the GIL, overlapping the re-read. None when there is nothing to start.
     """
     p = Path(path)
     try:
@@ -387,6 +396,8 @@ def prepare(path: str | os.PathLike[str]) -> Any:
         return None
     if _kind(p, head) != "ir":
         return None
+    if source is not None and ir_document(source) is not None:
+        return DeltaSource(source)
     return rules_ir.parse_ahead(p)
 
 

@@ -495,8 +495,7 @@ def _check_static(f: IrFile) -> Iterator[Diagnostic]:
     if version not in ("10", "11"):
         yield f.at(IR011, root, f"IR version {version!r} is not 10 or 11; OpenVINO cannot read this file",
                    "version")
-    read_ids: set[str] = set()
-    assigns: list[_Layer] = []
+    every: list[_Layer] = []
     consts: list[_Layer] = []
     top: _Graph | None = None
     for g in _graphs(root):
@@ -506,24 +505,29 @@ def _check_static(f: IrFile) -> Iterator[Diagnostic]:
         yield from _check_layers(f, g)
         yield from _check_cycles(f, g)
         for layer in g.layers:
-            t = layer.t
-            if t == "readvalue" and layer.data is not None:
-                read_ids.add(layer.data.get("variable_id", ""))
-            elif t == "assign":
-                assigns.append(layer)
-            elif t == "const":
+            every.append(layer)
+            if layer.t == "const":
                 consts.append(layer)
             v = layer.el.get("version")
             if v is not None and v not in KNOWN_OPSETS:
                 yield from _check_opset(f, layer.el)
-    for a in assigns:
+    yield from _check_state(f, every)
+    yield from _check_consts(f, consts)
+    if version == "10" and top is not None:
+        yield from _check_v10_io_names(f, top)
+
+
+def _check_state(f: IrFile, layers: list[_Layer]) -> Iterator[Diagnostic]:
+    """Every Assign writes a variable some ReadValue (of any graph) reads."""
+    read_ids = {layer.data.get("variable_id", "") for layer in layers
+                if layer.t == "readvalue" and layer.data is not None}
+    for a in layers:
+        if a.t != "assign":
+            continue
         vid = a.data.get("variable_id", "") if a.data is not None else ""
         if vid not in read_ids:
             yield f.at(IR005, a.el, f"Assign {a.el.get('name', '')!r} writes variable {vid!r} that no ReadValue "
                        "reads; OpenVINO fails with 'map::at' out_of_range")
-    yield from _check_consts(f, consts)
-    if version == "10" and top is not None:
-        yield from _check_v10_io_names(f, top)
 
 
 def _check_v10_io_names(f: IrFile, g: _Graph) -> Iterator[Diagnostic]:

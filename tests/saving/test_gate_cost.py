@@ -46,13 +46,13 @@ def test_gate_reads_the_staged_ir_once(tmp_path: Path, monkeypatch: pytest.Monke
 
 
 def test_gate_lints_the_source_from_the_loaded_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # a source with a lint error modelfile can still load (an opset OpenVINO does not ship): the edit keeps it,
-    # so it does not block, and finding that out reads neither file again
+    # a source with a lint error modelfile can still load (an opset OpenVINO does not ship) in the layer the
+    # edit re-renders: the edit keeps it, so it does not block, and finding that out reads neither file again
     src = (FIXTURES / "openvino" / "convnet" / "model.xml").read_text()
     p = _copy(tmp_path, src.replace('version="opset1"', 'version="opset99"', 1))
     assert "IR007" in [d.code for d in lint.lint_file(p)]
     m = modelfile.load(p)
-    m.graph.nodes[1].name = "renamed"
+    next(n for n in m.graph.nodes if n.version == "opset99").name = "renamed"
     seen = _count_reads(monkeypatch)
     calls: list[object] = []
     real = lint.lint_file
@@ -77,3 +77,21 @@ def test_gate_still_blocks_a_new_lint_error(tmp_path: Path, monkeypatch: pytest.
     with pytest.raises(ModelfileError, match="the lint check failed: line .*IR007"):
         m.save(tmp_path / "out.xml", verify=False)
     assert not (tmp_path / "out.xml").exists()
+
+
+def test_gate_leaves_an_untouched_layers_error_to_the_source(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the same error in a layer the edit does not re-render: its text is the source's, so it is the source's
+    # error; the gate checks the re-rendered layer and the graph from the re-read, and lints nothing else
+    src = (FIXTURES / "openvino" / "convnet" / "model.xml").read_text()
+    p = _copy(tmp_path, src.replace('version="opset1"', 'version="opset99"', 1))
+    m = modelfile.load(p)
+    next(n for n in m.graph.nodes if n.version != "opset99").name = "renamed"
+    calls: list[object] = []
+    real = lint.rules_ir.check_ir
+    monkeypatch.setattr(lint.rules_ir, "check_ir", lambda *a, **kw: calls.append(a) or real(*a, **kw))
+    seen = _count_reads(monkeypatch)
+    res = m.save(tmp_path / "out.xml", verify=False)
+    lint_check = next(c for c in res.checks if c.name == "lint")
+    assert lint_check.status == "passed" and "1 re-rendered layer" in lint_check.detail
+    assert seen == ["out.xml"] and calls == []
+    assert "IR007" in [d.code for d in lint.lint_file(tmp_path / "out.xml")]  # still there, as in the source

@@ -1,0 +1,205 @@
+"""The save gate's IR lint, from the re-read instead of a second parse of the whole file.
+
+The gate blocks a write only on lint errors the source did not already have. A layer whose text is byte for
+byte a layer of the source has the source's layer-local findings, so only the layers the writer re-rendered
+need the layer rules; the graph rules (ids, edges, ports, reachability, tensor names, cycles, state pairs,
+weights ranges, v10 input/output names) run over every layer, but on the records modelfile's reader already
+made when the gate re-read the file, not on an lxml tree. When this finds any error, or the file has what it
+does not model (bodies, a config that raises a warning to an error), the caller runs the full lint, which
+gives the exact findings and compares them with the source's.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..errors import Diagnostic, Severity
+from . import rules_ir as R
+
+if TYPE_CHECKING:
+    from ..formats.openvino.reader import IRDocument, LayerSource
+
+__all__ = ["DeltaSource", "delta_errors", "ir_document"]
+
+
+class DeltaSource:
+    """What :func:`delta_errors` compares the staged file with: the model the edit started from."""
+
+    __slots__ = ("model", "detail")
+
+    def __init__(self, model: Any) -> None:
+        self.model = model
+        #: how the last :func:`delta_errors` that found nothing checked the file (for the gate's report)
+        self.detail = ""
+
+
+class _Rec:
+    """An element as the rules see it (``get``, ``tag``, no position), made from the reader's records."""
+
+    __slots__ = ("tag", "attrs", "names")
+
+    sourceline = 0
+
+    def __init__(self, tag: str, attrs: dict[str, str], names: "list[str] | tuple[()]" = ()) -> None:
+        self.tag = tag
+        self.attrs = attrs
+        self.names = names
+
+    def get(self, key: str, default: Any = None) -> Any:
+        if key == "names" and self.names:  # the attribute as written: commas in a name escaped
+            return ",".join(n.replace(",", "\\,") for n in self.names)
+        return self.attrs.get(key, default)
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(())
+
+
+def ir_document(model: Any) -> "IRDocument | None":
+    from ..formats.openvino.api import document
+
+    return document(model) if model is not None else None
+
+
+def _records(doc: "IRDocument") -> "list[LayerSource] | None":
+    top = doc.top
+    if top is None:
+        return None
+    recs = []
+    for n in top.nodes0:
+        rec = n.source
+        if rec is None or rec.doc is not doc or n.subgraphs:
+            return None
+        recs.append(rec)
+    return recs
+
+
+def _layer(rec: "LayerSource") -> R._Layer:
+    layer = R._Layer.__new__(R._Layer)
+    attrs = {"id": rec.id, "name": rec.name0, "type": rec.type0}
+    if rec.version0 is not None:
+        attrs["version"] = rec.version0
+    layer.el = _Rec("layer", attrs)
+    layer.id = rec.id
+    layer.t = rec.type0.lower()
+    layer.data = _Rec("data", rec.attrs0) if rec.attrs0 is not None else None
+    layer.ins = [_Rec("port", {"id": i}) for i in rec.in_ids]
+    layer.outs = [_Rec("port", {"id": p[0]}, p[3]) for p in rec.ports0]
+    layer.bodies = []
+    return layer
+
+
+def _graph(layers: list[R._Layer], ends: list[tuple[str, str, str, str]]) -> R._Graph:
+    g = R._Graph.__new__(R._Graph)
+    g.el = _Rec("net", {})
+    g.has_layers = True
+    g.layers = layers
+    g.by_id = {layer.id: layer for layer in layers}
+    g.ends = ends
+    g.edges = [_Rec("edge", {"from-layer": a, "from-port": b, "to-layer": c, "to-port": d}) for a, b, c, d in ends]
+    return g
+
+
+def _touched(staged: "IRDocument", recs: "list[LayerSource]", source: "IRDocument",
+             src_recs: "list[LayerSource]") -> list[int]:
+    """Indexes of the staged layers whose text is not (one more time) the text of a source layer."""
+    st = source.text
+    have = Counter(st[r.start:r.end] for r in src_recs)
+    text = staged.text
+    out = []
+    for i, r in enumerate(recs):
+        t = text[r.start:r.end]
+        n = have.get(t, 0)
+        if n:
+            have[t] = n - 1
+        else:
+            out.append(i)
+    return out
+
+
+def _same_wiring(staged: "IRDocument", recs: "list[LayerSource]", source: "IRDocument",
+                 src_recs: "list[LayerSource]", touched: list[int]) -> bool:
+    """Whether the layer ids (in order), every layer's port ids and the ``<edges>`` text are the source's:
+    then ids, edges, ports, reachability and cycles give the source's findings."""
+    if len(recs) != len(src_recs) or [r.id for r in recs] != [r.id for r in src_recs]:
+        return False
+    for i in touched:
+        a, b = recs[i], src_recs[i]
+        if list(a.in_ids) != list(b.in_ids) or a.out_ids != b.out_ids:
+            return False
+    se = staged.top.edges if staged.top is not None else None
+    so = source.top.edges if source.top is not None else None
+    if se is None or so is None:
+        return se is None and so is None
+    return staged.text[se.start:se.end] == source.text[so.start:so.end]
+
+
+def _same_bin(path: Path, source: "IRDocument") -> bool:
+    """Whether the staged ``.bin`` has the source's size (all the weights rules look at besides the Consts)."""
+    src = source.bin_path
+    if src is None:
+        return False
+    try:
+        a, b = path.with_suffix(".bin").stat(), Path(src).stat()
+    except OSError:
+        return False
+    return a.st_size == b.st_size and a.st_size > len(R._LFS)
+
+
+def _local(path: str, staged: "IRDocument", touched: "list[LayerSource]") -> Iterator[Diagnostic]:
+    """The layer rules on each re-rendered layer, parsed on its own (positions are the fragment's: any
+    finding sends the caller to the full lint anyway)."""
+    from lxml import etree
+
+    for rec in touched:
+        frag = staged.text[rec.start:rec.end]
+        try:
+            el = R._parse(frag.encode("utf-8"))
+        except etree.XMLSyntaxError:
+            yield R.IR000.diag("a re-rendered layer does not parse on its own", path, 1, 1)
+            return
+        f = R.IrFile(path, el, frag)
+        layer = R._Layer(el)
+        yield from R._check_layers(f, _graph([layer], []))
+        v = el.get("version")
+        if v is not None and v not in R.KNOWN_OPSETS:
+            yield from R._check_opset(f, el)
+
+
+def delta_errors(path: Path, reread: Any, delta: DeltaSource, settings: Any) -> list[Diagnostic] | None:
+    """The lint errors of the staged IR ``path`` found without parsing it again (see the module doc):
+    ``[]`` when it has none the source lacks, else None (run the full lint)."""
+    staged, source = ir_document(reread), ir_document(delta.model)
+    if staged is None or source is None or staged.path is None or Path(staged.path) != Path(path):
+        return None
+    if any(c.startswith("IR") and s == Severity.ERROR for c, s in settings.severity.items()):
+        return None  # a warning made an error: the rules this skips might count
+    recs, src_recs = _records(staged), _records(source)
+    if staged.version not in (10, 11) or recs is None or src_recs is None:
+        return None
+    touched = _touched(staged, recs, source, src_recs)
+    p = str(path)
+    found: list[Diagnostic] = list(_local(p, staged, [recs[i] for i in touched]))
+    f = R.IrFile(p, _Rec("net", {}), "", path.with_suffix(".bin"))  # type: ignore[arg-type]
+    top: R._Graph | None = None
+    if not _same_wiring(staged, recs, source, src_recs, touched) or staged.version == 10:
+        top = _graph([_layer(r) for r in recs], list(staged.top.edges0) if staged.top is not None else [])
+        found += R._check_graph(f, top)  # (its tensor names too)
+        found += R._check_cycles(f, top)
+        if staged.version == 10:
+            found += R._check_v10_io_names(f, top)
+    # else: what those rules find is the source's, and tensor names (IR004) give only warnings
+    found += R._check_state(f, [_layer(r) for r in recs if r.type0.lower() in ("readvalue", "assign")])
+    if _same_bin(path, source):  # an untouched Const reads what it read in the source
+        consts = [_layer(recs[i]) for i in touched if recs[i].type0.lower() == "const"]
+    else:
+        consts = [_layer(r) for r in recs if r.type0.lower() == "const"]
+    found += R._check_consts(f, consts)
+    enabled = settings.selection.enabled()
+    if any(d.code in enabled and d.severity == Severity.ERROR for d in found):
+        return None
+    delta.detail = (f"layer rules on the {len(touched)} re-rendered layer(s), the other {len(recs) - len(touched)} "
+                    "as in the source; graph rules on all")
+    return []

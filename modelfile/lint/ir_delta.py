@@ -76,7 +76,8 @@ def _records(doc: "IRDocument") -> "list[LayerSource] | None":
     return recs
 
 
-def _layer(rec: "LayerSource") -> R._Layer:
+def _layer(rec: "LayerSource", ports: dict[str, _Rec]) -> R._Layer:
+    """The rules' view of a layer from its record (``ports``: the input port views, shared by id)."""
     layer = R._Layer.__new__(R._Layer)
     attrs = {"id": rec.id, "name": rec.name0, "type": rec.type0}
     if rec.version0 is not None:
@@ -85,7 +86,13 @@ def _layer(rec: "LayerSource") -> R._Layer:
     layer.id = rec.id
     layer.t = rec.type0.lower()
     layer.data = _Rec("data", rec.attrs0) if rec.attrs0 is not None else None
-    layer.ins = [_Rec("port", {"id": i}) for i in rec.in_ids]
+    ins = []
+    for i in rec.in_ids:
+        port = ports.get(i)
+        if port is None:
+            port = ports[i] = _Rec("port", {"id": i})
+        ins.append(port)
+    layer.ins = ins
     layer.outs = [_Rec("port", {"id": p[0]}, p[3]) for p in rec.ports0]
     layer.bodies = []
     return layer
@@ -136,6 +143,18 @@ def _same_wiring(staged: "IRDocument", recs: "list[LayerSource]", source: "IRDoc
     return staged.text[se.start:se.end] == source.text[so.start:so.end]
 
 
+def _wiring_sound(recs: "list[LayerSource]", edges: list[tuple[str, str, str, str]]) -> bool:
+    """Whether ids, edges and ports give no error, known from the re-read: the reader refuses a repeated
+    layer id and an edge to a missing layer or port, so what is left is a port fed twice (IR012), a port
+    fed by nothing (IR009) and a cycle (IR017), which cannot be when every input port has exactly one edge
+    and every edge comes from a layer without inputs (a Parameter, a Const) or from an earlier layer."""
+    fed = {(tl, tp) for _fl, _fp, tl, tp in edges}
+    if len(fed) != len(edges) or len(fed) != sum(len(r.in_ids) for r in recs):
+        return False
+    pos = {r.id: (i if r.in_ids else -1) for i, r in enumerate(recs)}
+    return all(pos[fl] < pos[tl] for fl, _fp, tl, _tp in edges)
+
+
 def _same_bin(path: Path, source: "IRDocument") -> bool:
     """Whether the staged ``.bin`` has the source's size (all the weights rules look at besides the Consts)."""
     src = source.bin_path
@@ -149,23 +168,29 @@ def _same_bin(path: Path, source: "IRDocument") -> bool:
 
 
 def _local(path: str, staged: "IRDocument", touched: "list[LayerSource]") -> Iterator[Diagnostic]:
-    """The layer rules on each re-rendered layer, parsed on its own (positions are the fragment's: any
-    finding sends the caller to the full lint anyway)."""
+    """The layer rules on the re-rendered layers, parsed together as one document of their own (positions
+    are that document's: any finding sends the caller to the full lint anyway)."""
     from lxml import etree
 
-    for rec in touched:
-        frag = staged.text[rec.start:rec.end]
-        try:
-            el = R._parse(frag.encode("utf-8"))
-        except etree.XMLSyntaxError:
-            yield R.IR000.diag("a re-rendered layer does not parse on its own", path, 1, 1)
-            return
-        f = R.IrFile(path, el, frag)
-        layer = R._Layer(el)
-        yield from R._check_layers(f, _graph([layer], []))
-        v = el.get("version")
+    if not touched:
+        return
+    text = staged.text
+    frag = "<net>" + "".join(text[r.start:r.end] for r in touched) + "</net>"
+    try:
+        root = R._parse(frag.encode("utf-8"))
+    except etree.XMLSyntaxError:
+        yield R.IR000.diag("the re-rendered layers do not parse on their own", path, 1, 1)
+        return
+    f = R.IrFile(path, root, frag)
+    layers = [R._Layer(el) for el in root]
+    if len(layers) != len(touched):
+        yield R.IR000.diag("the re-rendered layers are not one element each", path, 1, 1)
+        return
+    yield from R._check_layers(f, _graph(layers, []))
+    for layer in layers:
+        v = layer.el.get("version")
         if v is not None and v not in R.KNOWN_OPSETS:
-            yield from R._check_opset(f, el)
+            yield from R._check_opset(f, layer.el)
 
 
 def delta_errors(path: Path, reread: Any, delta: DeltaSource, settings: Any) -> list[Diagnostic] | None:
@@ -183,23 +208,32 @@ def delta_errors(path: Path, reread: Any, delta: DeltaSource, settings: Any) -> 
     p = str(path)
     found: list[Diagnostic] = list(_local(p, staged, [recs[i] for i in touched]))
     f = R.IrFile(p, _Rec("net", {}), "", path.with_suffix(".bin"))  # type: ignore[arg-type]
-    top: R._Graph | None = None
-    if not _same_wiring(staged, recs, source, src_recs, touched) or staged.version == 10:
-        top = _graph([_layer(r) for r in recs], list(staged.top.edges0) if staged.top is not None else [])
+    views: dict[int, R._Layer] = {}
+    ports: dict[str, _Rec] = {}
+
+    def view(i: int) -> R._Layer:
+        v = views.get(i)
+        if v is None:
+            v = views[i] = _layer(recs[i], ports)
+        return v
+
+    edges = list(staged.top.edges0) if staged.top is not None else []
+    if staged.version == 10 or not (_same_wiring(staged, recs, source, src_recs, touched)
+                                    or _wiring_sound(recs, edges)):
+        top = _graph([view(i) for i in range(len(recs))], edges)
         found += R._check_graph(f, top)  # (its tensor names too)
         found += R._check_cycles(f, top)
         if staged.version == 10:
             found += R._check_v10_io_names(f, top)
-    # else: what those rules find is the source's, and tensor names (IR004) give only warnings
-    found += R._check_state(f, [_layer(r) for r in recs if r.type0.lower() in ("readvalue", "assign")])
-    if _same_bin(path, source):  # an untouched Const reads what it read in the source
-        consts = [_layer(recs[i]) for i in touched if recs[i].type0.lower() == "const"]
-    else:
-        consts = [_layer(r) for r in recs if r.type0.lower() == "const"]
-    found += R._check_consts(f, consts)
+    # else: those rules find no error (reachability, IR003, and tensor names, IR004, give only warnings)
+    types = [r.type0.lower() for r in recs]
+    found += R._check_state(f, [view(i) for i, t in enumerate(types) if t in ("readvalue", "assign")])
+    # an untouched Const reads what it read in the source when the .bin has the source's size
+    which = touched if _same_bin(path, source) else range(len(recs))
+    found += R._check_consts(f, [view(i) for i in which if types[i] == "const"])
     enabled = settings.selection.enabled()
     if any(d.code in enabled and d.severity == Severity.ERROR for d in found):
         return None
-    delta.detail = (f"layer rules on the {len(touched)} re-rendered layer(s), the other {len(recs) - len(touched)} "
-                    "as in the source; graph rules on all")
+    delta.detail = (f"layer rules on the {len(touched)} re-rendered layer(s) (the other {len(recs) - len(touched)} "
+                    "are the source's text); graph rules on the re-read")
     return []

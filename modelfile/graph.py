@@ -639,6 +639,25 @@ class Graph:
     def nodes(self, nodes: Iterable[Node]) -> None:
         self._nodes.replace_all(nodes)
 
+    def release(self) -> None:
+        """Break the graph's reference cycles (node <-> value) and empty it, so that dropping it frees its
+        memory at once instead of in a cyclic-GC pass over every node and value (for throw-away reads: the
+        save gate's re-read of a 20,000-op IR cost 0.15-0.2 s of collection). The graph is unusable after."""
+        stack = [self]
+        while stack:
+            g = stack.pop()
+            for n in g._nodes:
+                if n._subgraphs:
+                    stack.extend(n._subgraphs.values())
+                    n._subgraphs = None
+                n._inputs = n._outputs = ()
+                n.graph = None
+                n.source = None
+            g._nodes = NodeList(g)
+            g.inputs = []
+            g.outputs = []
+            g.source = None
+
     def __iter__(self) -> Iterator[Node]:
         return iter(self._nodes)
 

@@ -144,6 +144,7 @@ def _check_files(model: "Model", staged: Path, target: Path, *, lint: bool,
     checks.append(Check("re-read", "passed"))
     if lint:
         checks.append(_lint_check(model, staged, target, custom_layers, reread, prepared))
+    reread.graph.release()  # nothing keeps it: free it now rather than in a GC pass over all of it
     return checks
 
 

@@ -84,3 +84,39 @@ def test_outputs_mean_the_same_for_both_formats(path) -> None:  # type: ignore[n
     m = modelfile.load(path)
     assert m.outputs and all(v.producer is not None for v in m.outputs)
     assert m.outputs == m.graph.outputs
+
+
+def test_release_frees_a_graph_without_the_cyclic_gc() -> None:
+    """``Graph.release`` (the save gate's re-read): its nodes and values are freed by reference counting,
+    not left for a collection that walks all of them."""
+    import gc
+
+    from modelfile.graph import Graph, Node, Value
+
+    def chain(n: int) -> Graph:
+        g = Graph("g")
+        v = Value("x")
+        g.inputs.append(v)
+        for i in range(n):
+            node = Node("Relu", f"r{i}", inputs=[v], outputs=[Value(f"t{i}")])
+            g.append(node)
+            v = node.outputs[0]
+        g.outputs.append(v)
+        return g
+
+    was = gc.isenabled()
+    gc.collect()
+    gc.disable()
+    try:
+        g = chain(1000)
+        del g
+        kept = gc.collect()  # without release: every node and value waits for the collector
+        g = chain(1000)
+        g.release()
+        assert list(g.nodes) == [] and g.inputs == [] and g.outputs == []
+        del g
+        released = gc.collect()
+    finally:
+        if was:
+            gc.enable()
+    assert kept > 2000 and released < 20, (kept, released)

@@ -173,3 +173,9 @@ def main() -> None:
 
         print_error(e)
         sys.exit(EXIT_USAGE)
+    finally:
+        # the process ends here: what the command loaded goes back to the OS with it, instead of in a cyclic
+        # collection over every node and value at interpreter exit (0.35 s per loaded 20,000-op IR)
+        import gc
+
+        gc.freeze()

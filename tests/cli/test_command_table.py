@@ -74,3 +74,15 @@ def test_info_shows_forty_outputs_and_counts_the_rest(tmp_path) -> None:
     assert r.exit_code == 0 and "o39" in r.stdout and "o40 " not in r.stdout
     assert "... and 10 more outputs (50 in all; --json lists them)" in r.stdout
     assert len(json.loads(runner.invoke(app, ["info", str(p), "--json"]).stdout)["outputs"]) == 50
+
+
+def test_main_leaves_what_it_loaded_to_the_os(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The console script freezes the GC when the command ends: the interpreter's exit then skips a cyclic
+    collection over every node and value of the models the command loaded (0.35 s per 20,000-op IR)."""
+    import subprocess
+    import sys
+
+    code = ("import gc, sys\nsys.argv = ['modelfile', '--version']\nfrom modelfile.cli import main\n"
+            "try:\n    main()\nexcept SystemExit:\n    pass\nprint(gc.get_freeze_count())")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert int(out.split()[-1]) > 0

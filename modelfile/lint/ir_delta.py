@@ -1,12 +1,17 @@
 """The save gate's IR lint, from the re-read instead of a second parse of the whole file.
 
-The gate blocks a write only on lint errors the source did not already have. A layer whose text is byte for
-byte a layer of the source has the source's layer-local findings, so only the layers the writer re-rendered
-need the layer rules; the graph rules (ids, edges, ports, reachability, tensor names, cycles, state pairs,
-weights ranges, v10 input/output names) run over every layer, but on the records modelfile's reader already
-made when the gate re-read the file, not on an lxml tree. When this finds any error, or the file has what it
-does not model (bodies, a config that raises a warning to an error), the caller runs the full lint, which
-gives the exact findings and compares them with the source's.
+The gate blocks a write only on lint errors the source did not already have. Here:
+
+- a layer whose text is byte for byte a layer of the source has the source's layer-local findings, so the
+  layer rules run only on the layers the writer re-rendered (parsed together by lxml);
+- ids, edges, ports and cycles: the reader that just re-read the file refuses repeated ids and edges to
+  missing layers or ports; one edge per input port, each from a source or an earlier layer, leaves no
+  other error. Otherwise (or when the ids, ports and ``<edges>`` are not simply the source's) the graph
+  rules run on every layer, on views of the reader's records instead of an lxml tree;
+- state pairs, weights ranges and v10 input/output names are checked on the records.
+
+Any error, or what this does not model (bodies, a config raising a warning to an error), sends the caller
+to the full lint, which gives the exact findings and compares them with the source's.
 """
 
 from __future__ import annotations

@@ -254,8 +254,11 @@ def _is_meta(node: Node) -> bool:
 
 @_check("NCNN007")
 def check_layer_names(f: NcnnFile) -> Iterator[Diagnostic]:
+    nodes = f.graph.nodes
+    if len({n.name for n in nodes}) == len(nodes):
+        return  # every name once (the common case, found in one pass in C)
     first: dict[str, Node] = {}
-    for node in f.graph.nodes:
+    for node in nodes:
         if _is_meta(node):
             continue  # a second meta layer is SHERPA003
         prev = first.setdefault(node.name, node)
@@ -267,8 +270,12 @@ def check_layer_names(f: NcnnFile) -> Iterator[Diagnostic]:
 
 @_check("NCNN008")
 def check_duplicate_tops(f: NcnnFile) -> Iterator[Diagnostic]:
+    nodes = f.graph.nodes
+    tops = [v.name for n in nodes for v in n.outputs]
+    if len(set(tops)) == len(tops):
+        return  # every top name once (the common case)
     first: dict[str, Node] = {}
-    for node in f.graph.nodes:
+    for node in nodes:
         for k, v in enumerate(node.outputs):
             prev = first.get(v.name)
             if prev is None:
@@ -287,13 +294,15 @@ def check_duplicate_tops(f: NcnnFile) -> Iterator[Diagnostic]:
 
 @_check("NCNN009")
 def check_unproduced(f: NcnnFile) -> Iterator[Diagnostic]:
+    # values read without a producer (net inputs an Input layer does not declare): usually none
+    unproduced = [v for v in f.values() if v.producer is None and v.uses]
+    if not unproduced:
+        return
     producer_line: dict[str, int] = {}
     for node in f.graph.nodes:
         for v in node.outputs:
             producer_line.setdefault(v.name, f.lineno(node) or -1)
-    for value in f.values():
-        if value.producer is not None or not value.uses:
-            continue
+    for value in unproduced:
         node, idx = value.uses[0]
         ll = f.line(node)
         later = producer_line.get(value.name)
@@ -309,6 +318,8 @@ def check_unproduced(f: NcnnFile) -> Iterator[Diagnostic]:
 @_check("NCNN010")
 def check_fan_out(f: NcnnFile) -> Iterator[Diagnostic]:
     for value in f.values():
+        if not value._uses:  # one use or none (package-internal slot: see graph.Value; this runs per blob)
+            continue
         consumers = value.consumers()
         if len(consumers) < 2:
             continue
@@ -330,7 +341,7 @@ def check_unused_outputs(f: NcnnFile) -> Iterator[Diagnostic]:
         if node.op_type != "Split":
             continue
         for k, v in enumerate(node.outputs):
-            if not v.uses:
+            if v._use0 is None:  # no use (the slot graph.Value fills first)
                 ll = f.line(node)
                 yield f.at(NCNN011, node, ll.tops[k] if ll else None,
                            f"Split output {v.name!r} is never used (ncnn treats it as a net output)")
@@ -340,6 +351,9 @@ def check_unused_outputs(f: NcnnFile) -> Iterator[Diagnostic]:
 
 @_check("NCNN012", "NCNN013")
 def check_types(f: NcnnFile) -> Iterator[Diagnostic]:
+    types = {n.op_type for n in f.graph.nodes}
+    if types <= BUILTIN_TYPES and types.isdisjoint(_OFF_BY_DEFAULT):
+        return  # only default built-ins: nothing to report (the common case)
     known = (SHERPA_CUSTOM_TYPES if is_sherpa_encoder(f) else frozenset()) | f.custom_layers
     near = {id(n) for n in meta_near_misses(f)}  # a misspelled meta layer is SHERPA002
     reported: set[str] = set()
@@ -485,7 +499,8 @@ def check_params(f: NcnnFile) -> Iterator[Diagnostic]:
     for node, ll in _lines(f):
         t = node.op_type
         has_tab = "\t" in ll.body
-        line_key = None if has_tab else (t, ll.nt, tuple(ll.items))
+        # (the tail stands for the items when there is one: the same tail, the same items)
+        line_key = None if has_tab else (t, ll.nt, ll.tail if ll.tail is not None else tuple(ll.items))
         if line_key in clean_lines:
             continue
         found = False
@@ -741,7 +756,7 @@ def check_load_param(f: NcnnFile) -> Iterator[Diagnostic]:
         if ll is None:
             yield from _load_param_findings(f, node, ll, entry)
             continue
-        key = (t, len(node.inputs), len(node.outputs), tuple(ll.items))
+        key = (t, len(node.inputs), len(node.outputs), ll.tail if ll.tail is not None else tuple(ll.items))
         if key in clean:
             continue
         found = False

@@ -59,10 +59,10 @@ class ParamTok(NamedTuple):
 class LayerLine:
     """One layer line split the way ncnn reads it (counts drive the bottom/top split)."""
 
-    __slots__ = ("lineno", "body", "words", "nb", "nt", "items", "_cols", "_params", "_index")
+    __slots__ = ("lineno", "body", "words", "nb", "nt", "items", "tail", "_cols", "_params", "_index")
 
     def __init__(self, lineno: int, body: str, words: list[str], nb: int, nt: int, items: list[tuple[str, str]],
-                 cols: list[int] | None = None) -> None:
+                 cols: list[int] | None = None, tail: str | None = None) -> None:
         self.lineno = lineno
         self.body = body
         #: every token's text: type, name, counts, blob names, then the ``key=value`` tokens
@@ -71,18 +71,26 @@ class LayerLine:
         self.nt = nt
         #: ``(key text, value text)`` of every ``key=value`` token, in line order
         self.items = items
+        #: the ``key=value`` tokens joined by one space, for a line without quotes (None with quotes): the
+        #: same tail and counts mean the same :attr:`items`, so rules key their per-line caches on it
+        self.tail = tail
         self._cols = cols
         self._params: list[ParamTok] | None = None
         self._index: dict[int, int] | None = None
 
     @classmethod
-    def parse(cls, lineno: int, raw: str) -> "LayerLine | None":
-        """Split ``raw`` (None when it does not split into type, name, counts, blobs and key=value tokens)."""
+    def parse(cls, lineno: int, raw: str, tails: "dict[str, list[tuple[str, str]] | None] | None" = None,
+              ) -> "LayerLine | None":
+        """Split ``raw`` (None when it does not split into type, name, counts, blobs and key=value tokens).
+
+        ``tails``: the items of tails already split (a file repeats the same params on many lines).
+        """
         body = raw.rstrip("\n")
         if body.endswith("\r"):
             body = body[:-1]
         cols: list[int] | None = None
-        if '"' in body:
+        quoted = '"' in body
+        if quoted:
             ms = list(_TOKEN.finditer(body))
             words = [m.group() for m in ms]
             cols = [m.start() + 1 for m in ms]
@@ -97,19 +105,18 @@ class LayerLine:
         start = 4 + nb + nt
         if nb < 0 or nt < 0 or len(words) < start:
             return None
-        items: list[tuple[str, str]] = []
-        good = _GOOD_KEYS
-        for w in words[start:]:
-            key, sep, value = w.partition("=")
-            if not sep:
-                return None
-            if key not in good:
-                if not _KEY.fullmatch(key):
-                    return None
-                if len(good) < 4096:
-                    good.add(key)
-            items.append((key, value))
-        return cls(lineno, body, words, nb, nt, items, cols)
+        if quoted:
+            items = _split_items(words[start:])
+            return None if items is None else cls(lineno, body, words, nb, nt, items, cols)
+        # the tokens of a line without quotes hold no white space: the tail gives them back exactly
+        tail = " ".join(words[start:])
+        if tails is None:
+            items = _split_items(words[start:])
+        elif (known := tails.get(tail, _UNSEEN)) is not _UNSEEN:
+            items = known
+        else:
+            items = tails[tail] = _split_items(words[start:])
+        return None if items is None else cls(lineno, body, words, nb, nt, items, cols, tail)
 
     def _columns(self) -> list[int]:
         cols = self._cols
@@ -169,6 +176,26 @@ class LayerLine:
         return None if i is None else self.param_at(i)
 
 
+_UNSEEN: Any = object()
+
+
+def _split_items(tokens: list[str]) -> list[tuple[str, str]] | None:
+    """``(key, value)`` of every ``key=value`` token (None: a token is not one)."""
+    items: list[tuple[str, str]] = []
+    good = _GOOD_KEYS
+    for w in tokens:
+        key, sep, value = w.partition("=")
+        if not sep:
+            return None
+        if key not in good:
+            if not _KEY.fullmatch(key):
+                return None
+            if len(good) < 4096:
+                good.add(key)
+        items.append((key, value))
+    return items
+
+
 @dataclass(slots=True)
 class NcnnFile:
     """What the ncnn and sherpa rules look at: the graph, the document and the lines."""
@@ -181,6 +208,8 @@ class NcnnFile:
     #: layer types the app registers itself (known, and not checked against ncnn's built-in table)
     custom_layers: frozenset[str] = frozenset()
     _lines: dict[int, LayerLine | None] = field(default_factory=dict)
+    #: tail of a layer line -> its items (see :meth:`LayerLine.parse`)
+    _tails: dict[str, list[tuple[str, str]] | None] = field(default_factory=dict)
     cache: dict[str, Any] = field(default_factory=dict)
 
     def line(self, node: Node) -> LayerLine | None:
@@ -190,7 +219,7 @@ class NcnnFile:
             return self._lines[key]
         except KeyError:
             src = node.source
-            ll = LayerLine.parse(src.lineno, src.raw) if isinstance(src, LineSource) else None
+            ll = LayerLine.parse(src.lineno, src.raw, self._tails) if isinstance(src, LineSource) else None
             self._lines[key] = ll
             return ll
 

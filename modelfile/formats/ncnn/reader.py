@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from operator import attrgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,7 +24,7 @@ from .params import Param
 if TYPE_CHECKING:
     from lark import Lark, Token, UnexpectedInput
 
-__all__ = ["LineSource", "NcnnDocument", "parse_layer_line", "read_text", "signature"]
+__all__ = ["LineMemo", "LineSource", "NcnnDocument", "line_memo", "parse_layer_line", "read_text", "signature"]
 
 MAGIC = "7767517"
 #: ncnn reads names with "%255s": longer tokens are split and misparsed.
@@ -68,13 +69,18 @@ class NcnnDocument:
     true_counts: bool = False
 
 
+_NAME = attrgetter("name")
+
+
 def signature(node: Node) -> tuple[Any, ...]:
     """What a layer line is rendered from; a change means the line must be re-rendered."""
+    # (the writer and lint compute this for every layer: map() over the port tuples runs in C)
+    ins = node._inputs
     return (
         node.op_type,
         node.name,
-        tuple(v.name if v is not None else "" for v in node.inputs),
-        tuple(v.name for v in node.outputs),
+        tuple(map(_NAME, ins)) if None not in ins else tuple(v.name if v is not None else "" for v in ins),
+        tuple(map(_NAME, node._outputs)),
         tuple(node.attrs.values()),
     )
 
@@ -220,20 +226,43 @@ def _is_pnnx_ir(lines: list[str]) -> bool:
     return False
 
 
-def read_text(text: str, path: str = "", *, strict: bool = True) -> tuple[Graph, NcnnDocument]:
+#: raw layer line (with its line ending) -> the :func:`signature` the reader makes of it
+LineMemo = dict[str, tuple[Any, ...]]
+
+
+def line_memo(graph: Graph) -> LineMemo:
+    """What the reader made of each layer line ``graph`` was read from: ``{raw line: signature}``.
+
+    Every :class:`LineSource` holds a raw line and the signature the reader parsed from exactly
+    that text (a snapshot, whatever edits did to the node since), and a layer line parses the
+    same wherever it stands: passed to :func:`read_text` as ``memo``, the lines of another file
+    with the same text are not parsed again (the save gate's re-read of a staged file, whose
+    untouched lines are the source's, byte for byte).
+    """
+    memo: LineMemo = {}
+    for node in graph.nodes:
+        src = node.source
+        if isinstance(src, LineSource):
+            memo[src.raw] = src.sig
+    return memo
+
+
+def read_text(text: str, path: str = "", *, strict: bool = True,
+              memo: LineMemo | None = None) -> tuple[Graph, NcnnDocument]:
     """Parse a whole text ``.param``.
 
     ``strict`` refuses a declared layer count larger than the layers present
     (ncnn fails to load such a file); without it the problem is recorded in
-    ``NcnnDocument.problems`` and all present layers are read.
+    ``NcnnDocument.problems`` and all present layers are read. ``memo`` (:func:`line_memo`):
+    layer lines already parsed, by their exact text; the result is the same as without it.
     """
     # The graph is a few objects per line and holds no cycles the collector
     # needs to find while we build it; collection passes would make loading superlinear.
     with paused_gc():
-        return _read_text(text, path, strict)
+        return _read_text(text, path, strict, memo)
 
 
-def _read_text(text: str, path: str, strict: bool) -> tuple[Graph, NcnnDocument]:
+def _read_text(text: str, path: str, strict: bool, memo: LineMemo | None = None) -> tuple[Graph, NcnnDocument]:
     pieces = text.split("\n")
     # raw lines with their '\n' (the last piece has none: '' when the file ended with one)
     raw = [p + "\n" for p in pieces[:-1]]
@@ -312,13 +341,39 @@ def _read_text(text: str, path: str, strict: bool) -> tuple[Graph, NcnnDocument]
             problems.append((counts_lineno, counts_line.index(ctoks[0]) + 1, "NCNN-LAYER-COUNT", msg))
             break
         line = raw[i]
+        lineno = i + 1
+        if memo is not None and (known := memo.get(line)) is not None:
+            # a line read before: its signature is what parsing it gives (see line_memo)
+            op_type, name, ins, outs, pvals = known
+            node = Node(op_type, name, pos=SourcePos(path, lineno, 1))
+            node.graph = graph
+            for bn in ins:
+                v = blobs.get(bn)
+                if v is None:
+                    v = Value(bn)
+                    blobs[bn] = v
+                node.append_input(v)
+            for tn in outs:
+                v = Value(tn)
+                if tn not in blobs:
+                    blobs[tn] = v
+                node.append_output(v)
+            attrs = node.attrs
+            for p in pvals:
+                attrs[p.id] = p
+            if op_type == "Input":
+                inputs.extend(node.outputs)
+            node.source = LineSource(lineno, line, "".join(raw[prefix_start:i]) if prefix_start < i else "", known)
+            nodes.append(node)
+            i += 1
+            prefix_start = i
+            continue
         body = line[:-1] if line.endswith("\n") else line
         if body.endswith("\r"):
             body = body[:-1]
         if not body.strip():
             i += 1
             continue
-        lineno = i + 1
         if body.isascii() and fast_ok(body) is None:
             toks = body.split()
             try:
@@ -407,10 +462,10 @@ def _slow(body: str, path: str, lineno: int) -> tuple[str, str, int, int, list[s
     return op_type, name, nb, nt, names, [(k, v) for k, v, _c in params]
 
 
-def read_path(path: Path, *, strict: bool = True) -> tuple[Graph, NcnnDocument]:
-    """Read and parse a text ``.param`` file."""
+def read_path(path: Path, *, strict: bool = True, memo: LineMemo | None = None) -> tuple[Graph, NcnnDocument]:
+    """Read and parse a text ``.param`` file (``memo``: see :func:`read_text`)."""
     try:
         data = path.read_bytes()
     except OSError as e:
         raise ModelfileError(f"cannot read: {e.strerror}", file=str(path)) from None
-    return read_text(_decode(data, str(path)), str(path), strict=strict)
+    return read_text(_decode(data, str(path)), str(path), strict=strict, memo=memo)

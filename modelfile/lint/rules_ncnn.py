@@ -133,13 +133,6 @@ def gc_paused(check: Check) -> Check:
     return run
 
 
-def _lines(f: NcnnFile) -> Iterator[tuple[Node, LayerLine]]:
-    for node in f.graph.nodes:
-        ll = f.line(node)
-        if ll is not None:
-            yield node, ll
-
-
 # -- header ------------------------------------------------------------------------
 
 def header_position(f: NcnnFile) -> tuple[int, str, int, int]:
@@ -484,20 +477,24 @@ def value_problems(p: ParamTok) -> Iterator[tuple[int, int, str]]:
 
 @_check("NCNN014", "NCNN015", "NCNN016", "NCNN017", "NCNN018", "NCNN019", "NCNN020")
 def check_params(f: NcnnFile) -> Iterator[Diagnostic]:
-    if f.doc is not None:
-        for node in f.graph.nodes:
-            if f.line(node) is None and f.lineno(node):
-                # the reader took it, but the params do not split into key=value tokens the way ncnn reads
-                # them (a tab inside a value, a stray token): ncnn fails with 'ParamDict read value failed'
-                yield f.at(NCNN018, node, None, "the params of this line do not split into key=value tokens "
-                           "at spaces; ncnn fails with 'ParamDict read value failed'")
     # (type, key, value) of params with no finding of their own (NCNN014/016/017/018 depend on these three
     # only): a model repeats them thousands of times, so each is checked once
     clean: dict[tuple[str, str, str], int] = f.cache.setdefault("clean_params", {})  # -> param id
     # (type, tops, params) of whole lines without findings (all of them depend on these, and on tabs)
     clean_lines: set[tuple[object, ...]] = f.cache.setdefault("clean_param_lines", set())
-    for node, ll in _lines(f):
+    text = f.doc is not None
+    for node, head in zip(f.graph.nodes, f.heads()):
         t = node.op_type
+        if head is not None and (t, head[1], head[2]) in clean_lines:
+            continue  # the line key below, known clean (and such a line splits: see NcnnFile.heads)
+        ll = f.line(node)
+        if ll is None:
+            if text and f.lineno(node):
+                # the reader took it, but the params do not split into key=value tokens the way ncnn reads
+                # them (a tab inside a value, a stray token): ncnn fails with 'ParamDict read value failed'
+                yield f.at(NCNN018, node, None, "the params of this line do not split into key=value tokens "
+                           "at spaces; ncnn fails with 'ParamDict read value failed'")
+            continue
         has_tab = "\t" in ll.body
         # (the tail stands for the items when there is one: the same tail, the same items)
         line_key = None if has_tab else (t, ll.nt, ll.tail if ll.tail is not None else tuple(ll.items))
@@ -747,11 +744,13 @@ def check_load_param(f: NcnnFile) -> Iterator[Diagnostic]:
     # model repeats the same layer line (up to names) many times
     clean: set[tuple[object, ...]] = f.cache.setdefault("clean_load", set())
     custom = f.custom_layers
-    for node in f.graph.nodes:
+    for node, head in zip(f.graph.nodes, f.heads()):
         t = node.op_type
         entry = LOAD_CHECKS.get(t)
         if entry is None or t in custom:
             continue
+        if head is not None and (t, len(node.inputs), len(node.outputs), head[2]) in clean:
+            continue  # the key below, known clean
         ll = f.line(node)
         if ll is None:
             yield from _load_param_findings(f, node, ll, entry)

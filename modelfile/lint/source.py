@@ -215,13 +215,49 @@ class NcnnFile:
     def line(self, node: Node) -> LayerLine | None:
         """The tokenised source line of ``node`` (None for layers without one)."""
         key = id(node)
-        try:
-            return self._lines[key]
-        except KeyError:
+        ll = self._lines.get(key, _UNSEEN)  # (not try/except: the first call per node would raise)
+        if ll is _UNSEEN:
             src = node.source
             ll = LayerLine.parse(src.lineno, src.raw, self._tails) if isinstance(src, LineSource) else None
             self._lines[key] = ll
-            return ll
+        return ll
+
+    def heads(self) -> list[tuple[int, int, str] | None]:
+        """For each node of the graph, in order: ``(bottoms, tops, tail)`` of its line as :meth:`LayerLine.parse`
+        reads them (:attr:`LayerLine.nb`, ``nt`` and ``tail``), for a line without quotes or tabs whose type,
+        name, counts and blob names split; None for other lines and layers without one.
+
+        One pass, no token objects kept: the rules that cache their verdict per (type, counts, tail) look
+        a line up here first and split it into a :class:`LayerLine` only when the verdict is not known
+        yet. When a line of the same tail and counts did split, this one does too (its ``key=value``
+        tokens are the same).
+        """
+        heads = self.cache.get("heads")
+        if heads is None:
+            heads = []
+            add = heads.append
+            for node in self.graph.nodes:
+                src = node.source
+                if not isinstance(src, LineSource):
+                    add(None)
+                    continue
+                raw = src.raw
+                if '"' in raw or "\t" in raw:
+                    add(None)
+                    continue
+                words = raw.split()  # (the line ending is white space to split: the same tokens as the body's)
+                try:
+                    nb, nt = int(words[2]), int(words[3])
+                except (IndexError, ValueError):
+                    add(None)
+                    continue
+                start = 4 + nb + nt
+                if nb < 0 or nt < 0 or len(words) < start:
+                    add(None)
+                    continue
+                add((nb, nt, " ".join(words[start:])))
+            self.cache["heads"] = heads
+        return heads
 
     def lineno(self, node: Node) -> int:
         src = node.source

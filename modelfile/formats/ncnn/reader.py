@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from ..._grammars import grammar_text
 from ...errors import ModelfileError
 from ...gcpause import paused_gc
-from ...graph import Graph, Node, SourcePos, Value
+from ...graph import Graph, Node, SourcePos, Value, build_node
 from .params import Param
 
 if TYPE_CHECKING:
@@ -345,25 +345,24 @@ def _read_text(text: str, path: str, strict: bool, memo: LineMemo | None = None)
         if memo is not None and (known := memo.get(line)) is not None:
             # a line read before: its signature is what parsing it gives (see line_memo)
             op_type, name, ins, outs, pvals = known
-            node = Node(op_type, name, pos=SourcePos(path, lineno, 1))
-            node.graph = graph
+            # inputs before outputs, as below: a layer reading a name it also writes reads the earlier blob
+            invals = []
             for bn in ins:
                 v = blobs.get(bn)
                 if v is None:
                     v = Value(bn)
                     blobs[bn] = v
-                node.append_input(v)
-            for tn in outs:
-                v = Value(tn)
-                if tn not in blobs:
-                    blobs[tn] = v
-                node.append_output(v)
-            attrs = node.attrs
-            for p in pvals:
-                attrs[p.id] = p
+                invals.append(v)
+            node = build_node(op_type, name, {p.id: p for p in pvals}, None, [(tn, None, None, ()) for tn in outs],
+                              LineSource(lineno, line, "".join(raw[prefix_start:i]) if prefix_start < i else "",
+                                         known), graph)
+            node.pos = SourcePos(path, lineno, 1)
+            if invals:
+                node.set_inputs(invals)
+            for v in node.outputs:
+                blobs.setdefault(v.name, v)
             if op_type == "Input":
                 inputs.extend(node.outputs)
-            node.source = LineSource(lineno, line, "".join(raw[prefix_start:i]) if prefix_start < i else "", known)
             nodes.append(node)
             i += 1
             prefix_start = i

@@ -134,6 +134,22 @@ def test_memo_lines_land_where_the_file_puts_them() -> None:
     assert e1.value.diagnostic == e2.value.diagnostic
 
 
+def test_blob_count_at_load_counts_every_value() -> None:
+    """The reader counts the values it makes instead of walking the graph again: the same number."""
+    n = 0
+    for p in _params():
+        try:
+            g, doc = read_path(p, strict=False)
+        except ModelfileError:
+            continue
+        assert doc.blobs_at_load == len(g.values()), p
+        n += 1
+    # a top named like an earlier blob, a bottom nobody produced, a layer reading the name it writes
+    g, doc = read_text("7767517\n4 3\nInput in0 0 1 a\nReLU r1 1 1 a a\nReLU r2 1 1 x a\nReLU r3 1 1 a b\n")
+    assert doc.blobs_at_load == len(g.values()) == 5
+    assert n >= 60
+
+
 def test_gate_decides_as_a_full_reread_and_lint(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Inside the gate: the re-read (with the source's lines, or another model's) and the lint findings equal
     reading and linting the staged file afresh, for every text param and edit."""

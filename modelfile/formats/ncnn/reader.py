@@ -331,6 +331,7 @@ def _read_text(text: str, path: str, strict: bool, memo: LineMemo | None = None)
     prefix_start = i
     fast_ok = _UNUSUAL.search
     problems: list[tuple[int, int, str, str]] = []
+    shadowed = 0
     while len(nodes) < declared_layers:
         if i >= len(raw):
             msg = (f"the counts line declares {declared_layers} layers but the file has {len(nodes)}; "
@@ -344,92 +345,77 @@ def _read_text(text: str, path: str, strict: bool, memo: LineMemo | None = None)
         lineno = i + 1
         if memo is not None and (known := memo.get(line)) is not None:
             # a line read before: its signature is what parsing it gives (see line_memo)
-            op_type, name, ins, outs, pvals = known
-            # inputs before outputs, as below: a layer reading a name it also writes reads the earlier blob
-            invals = []
-            for bn in ins:
-                v = blobs.get(bn)
-                if v is None:
-                    v = Value(bn)
-                    blobs[bn] = v
-                invals.append(v)
-            node = build_node(op_type, name, {p.id: p for p in pvals}, None, [(tn, None, None, ()) for tn in outs],
-                              LineSource(lineno, line, "".join(raw[prefix_start:i]) if prefix_start < i else "",
-                                         known), graph)
-            node.pos = SourcePos(path, lineno, 1)
-            if invals:
-                node.set_inputs(invals)
-            for v in node.outputs:
-                blobs.setdefault(v.name, v)
-            if op_type == "Input":
-                inputs.extend(node.outputs)
-            nodes.append(node)
-            i += 1
-            prefix_start = i
-            continue
-        body = line[:-1] if line.endswith("\n") else line
-        if body.endswith("\r"):
-            body = body[:-1]
-        if not body.strip():
-            i += 1
-            continue
-        if body.isascii() and fast_ok(body) is None:
-            toks = body.split()
-            try:
-                nb = int(toks[2])
-                nt = int(toks[3])
-            except (IndexError, ValueError):
-                toks = None  # let the grammar explain
-            if toks is not None:
-                end = 4 + nb + nt
-                ptoks = toks[end:]
-                if nb < 0 or nt < 0 or len(toks) < end or "=" in "".join(toks[4:end]) \
-                        or (len(body) > MAX_TOKEN and any(len(t) > MAX_TOKEN for t in toks[:end])):
-                    toks = None
+            op_type, name, ins, outs, pvals = sig = known
+            attrs = {p.id: p for p in pvals}
+        else:
+            body = line[:-1] if line.endswith("\n") else line
+            if body.endswith("\r"):
+                body = body[:-1]
+            if not body.strip():
+                i += 1
+                continue
+            if body.isascii() and fast_ok(body) is None:
+                toks = body.split()
+                try:
+                    nb = int(toks[2])
+                    nt = int(toks[3])
+                except (IndexError, ValueError):
+                    toks = None  # let the grammar explain
+                if toks is not None:
+                    end = 4 + nb + nt
+                    ptoks = toks[end:]
+                    if nb < 0 or nt < 0 or len(toks) < end or "=" in "".join(toks[4:end]) \
+                            or (len(body) > MAX_TOKEN and any(len(t) > MAX_TOKEN for t in toks[:end])):
+                        toks = None
+                    else:
+                        params: list[tuple[str, str]] = []
+                        for pt in ptoks:
+                            k, sep, v = pt.partition("=")
+                            if not sep or not k or not (k.isdigit() or (k[0] in "+-" and k[1:].isdigit())):
+                                toks = None
+                                break
+                            params.append((k, v))
+                if toks is not None:
+                    op_type, name = toks[0], toks[1]
+                    names = toks[4:end]
                 else:
-                    params: list[tuple[str, str]] = []
-                    for pt in ptoks:
-                        k, sep, v = pt.partition("=")
-                        if not sep or not k or not (k.isdigit() or (k[0] in "+-" and k[1:].isdigit())):
-                            toks = None
-                            break
-                        params.append((k, v))
-            if toks is not None:
-                op_type, name = toks[0], toks[1]
-                names = toks[4:end]
+                    op_type, name, nb, nt, names, params = _slow(body, path, lineno)
             else:
                 op_type, name, nb, nt, names, params = _slow(body, path, lineno)
-        else:
-            op_type, name, nb, nt, names, params = _slow(body, path, lineno)
 
-        node = Node(op_type, name, pos=SourcePos(path, lineno, 1))
-        node.graph = graph
-        for bn in names[:nb]:
+            ins = names[:nb]
+            outs = names[nb:]
+            attrs = {}
+            for k, v in params:
+                p = Param.parse(k, v)
+                attrs[p.id] = p
+            # the same tuple signature() builds, from the names we already hold
+            sig = (op_type, name, tuple(ins), tuple(outs), tuple(attrs.values()))
+        # bottoms before tops: a layer reading a name it also writes reads the earlier blob
+        invals = []
+        for bn in ins:
             v = blobs.get(bn)
             if v is None:
                 v = Value(bn)
                 blobs[bn] = v
-            node.append_input(v)
-        for tn in names[nb:]:
-            v = Value(tn)
-            if tn not in blobs:
-                blobs[tn] = v
-            node.append_output(v)
-        attrs = node.attrs
-        for k, v in params:
-            p = Param.parse(k, v)
-            attrs[p.id] = p
+            invals.append(v)
+        node = build_node(op_type, name, attrs, None, [(tn, None, None, ()) for tn in outs],
+                          LineSource(lineno, line, "".join(raw[prefix_start:i]) if prefix_start < i else "", sig),
+                          graph)
+        node.pos = SourcePos(path, lineno, 1)
+        if invals:
+            node.set_inputs(invals)
+        for v in node.outputs:
+            if blobs.setdefault(v.name, v) is not v:
+                shadowed += 1  # a top named like an earlier blob: a value of its own, not in blobs
         if op_type == "Input":
             inputs.extend(node.outputs)
-        # the same tuple signature() builds, from the names we already hold
-        sig = (op_type, name, tuple(names[:nb]), tuple(names[nb:]), tuple(attrs.values()))
-        node.source = LineSource(lineno, line, "".join(raw[prefix_start:i]) if prefix_start < i else "", sig)
         nodes.append(node)
         i += 1
         prefix_start = i
 
     trailing = "".join(raw[prefix_start:])
-    n_values = len(graph.values())
+    n_values = len(blobs) + shadowed  # every value made above (each is some layer's bottom or top)
     doc = NcnnDocument(path, magic_raw, counts_raw, declared_layers, declared_blobs, n_values,
                        trailing, newline, problems=problems, layers_at_load=len(nodes))
     doc.lines = raw

@@ -132,7 +132,7 @@ def _check_files(model: "Model", staged: Path, target: Path, *, lint: bool,
         prepared = prepare(staged, source=model)  # started now, to overlap the re-read
     try:
         # (lint checks every weights reference when it runs: the reader need not do it too)
-        reread = model.handler.read(staged, check_weights=not lint)
+        reread = model.handler.read(staged, check_weights=not lint, prior=model)
     except ModelfileError as e:
         d = e.diagnostic
         where = f"line {d.line}: " if d.line else ""

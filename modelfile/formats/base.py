@@ -111,7 +111,12 @@ class FormatHandler(ABC):
 
     @abstractmethod
     def read(self, path: Path, **options: Any) -> "Model":
-        """Load ``path`` into a :class:`~modelfile.model.Model` (weights stay on disk, lazily mapped)."""
+        """Load ``path`` into a :class:`~modelfile.model.Model` (weights stay on disk, lazily mapped).
+
+        Options a format may use (and must accept): ``check_weights`` (False: leave the weights
+        references' ranges to lint), ``prior`` (a model the file was just written from: what the file
+        shares with that model's source may be taken from its parse; the save gate's re-read).
+        """
 
     @abstractmethod
     def write(self, model: "Model", path: Path, *, final: Path | None = None, **options: Any) -> "SaveResult":

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,19 +69,18 @@ class NcnnHandler(FormatHandler):
     def sniff(self, path: Path, head: bytes) -> int:
         return _sniff(path, head)
 
-    def read(self, path: Path, *, strict: bool = True, **_: Any) -> Model:
+    def read(self, path: Path, *, strict: bool = True, prior: Model | None = None, **_: Any) -> Model:
+        """Load a ``.param`` (text or binary). ``prior``: a model this file was just written from (the save
+        gate's re-read): the lines it shares with that model's source are taken from that parse, the rest
+        are parsed (the memo is keyed by line text, so a wrong prior costs misses, never a different read)."""
         path = Path(path)
         binary = is_binary(_head(path))
-        # a staged file is read back right after it was written (the save gate): the lines the writer
-        # copied from the source parse as they did when the source was read (reader.line_memo)
-        ref = _STAGED.pop(str(path), None)
         if binary:
             from . import binparam
 
             graph = binparam.read_path(path)
         else:
-            written = ref() if ref is not None else None
-            memo = line_memo(written.graph) if written is not None else None
+            memo = line_memo(prior.graph) if prior is not None else None
             graph, _doc = read_path(path, strict=strict, memo=memo)
         return self._model(graph, path, binary)
 
@@ -187,8 +185,6 @@ class NcnnHandler(FormatHandler):
         with atomic_write(path, "wb") as f:
             f.write(data)
         result.files.append(path)
-        if final != path and not st.binary:  # staged for the save gate, which reads it back next
-            _staged(path, model)
         if st.binary and st.id_header is not None:
             header = path.with_name(bin_path_for(path).name[: -len(".bin")] + ".id.h")
             with atomic_write(header, "wb") as f:
@@ -231,19 +227,6 @@ class NcnnHandler(FormatHandler):
         if source is not None:
             known.update(n.op_type for n in source.graph.nodes if n.op_type not in BUILTIN_TYPES)
         return check_load(Path(path), bin_path_for(Path(path)), custom_layers=sorted(known), timeout=timeout)
-
-
-#: staged param path -> the model just written there (weakly; a handful at most: each is popped by the
-#: gate's re-read). Only a hint of which lines the file probably shares with a model: the memo built
-#: from it is keyed by line text, so a wrong or stale hint costs a cache miss, never a wrong read.
-_STAGED: dict[str, "weakref.ref[Model]"] = {}
-_MAX_STAGED = 8
-
-
-def _staged(path: Path, model: Model) -> None:
-    while len(_STAGED) >= _MAX_STAGED:  # writes whose re-read never came (a failed save)
-        del _STAGED[next(iter(_STAGED))]
-    _STAGED[str(path)] = weakref.ref(model)
 
 
 def _as_read(node: Node) -> Node:

@@ -57,12 +57,7 @@ def _timed(out: Outcome, step: str, fn: Any, *args: Any, **kw: Any) -> Any:
 
 
 def write_case(case: Case, folder: Path) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    p = folder / f"m{case.suffix}"
-    p.write_bytes(case.data)
-    if case.weights is not None:
-        shutil.copyfile(case.weights, p.with_suffix(".bin") if case.kind == "ir" else folder / "m.bin")
-    return p
+    return case.write_to(folder)
 
 
 def run_case(case: Case, folder: Path, *, describe: bool = True, full_save: bool = True,

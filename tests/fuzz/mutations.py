@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import random
 import re
+import shutil
 import struct
 import zlib
 from collections.abc import Callable, Iterator
@@ -37,6 +38,15 @@ class Case:
     @property
     def suffix(self) -> str:
         return {"ncnn": ".param", "ncnn-bin": ".param.bin", "ir": ".xml"}[self.kind]
+
+    def write_to(self, folder: Path) -> Path:
+        """The mutated file in ``folder`` (created), with its weights beside it."""
+        folder.mkdir(parents=True, exist_ok=True)
+        p = folder / f"m{self.suffix}"
+        p.write_bytes(self.data)
+        if self.weights is not None:
+            shutil.copyfile(self.weights, p.with_suffix(".bin") if self.kind == "ir" else folder / "m.bin")
+        return p
 
 
 # ---------------------------------------------------------------------------------------------

@@ -93,14 +93,9 @@ def test_records_on_mutated_files(tmp_path: Path) -> None:
     for k, case in enumerate(cases(ROOT, CORPUS, per_file=12, big=False)):
         if case.kind != "ir":
             continue
-        d = tmp_path / str(k)
-        d.mkdir()
-        p = d / "m.xml"
-        p.write_bytes(case.data)
-        if case.weights is not None:
-            shutil.copyfile(case.weights, p.with_suffix(".bin"))
+        p = case.write_to(tmp_path / str(k))
         got = _all_rendered(p, other)
-        shutil.rmtree(d)
+        shutil.rmtree(p.parent)
         if got is None:
             continue
         delta, full = got

@@ -61,14 +61,9 @@ def test_mutated_ir_same_findings_with_preread(tmp_path: Path) -> None:
     for k, case in enumerate(cases(ROOT, CORPUS, per_file=12, big=False)):
         if case.kind != "ir":
             continue
-        d = tmp_path / str(k)
-        d.mkdir()
-        p = d / "m.xml"
-        p.write_bytes(case.data)
-        if case.weights is not None:
-            shutil.copyfile(case.weights, p.with_suffix(".bin"))
+        p = case.write_to(tmp_path / str(k))
         plain, pre, both = _three_ways(p)
-        shutil.rmtree(d)
+        shutil.rmtree(p.parent)
         if pre is None:
             continue
         loaded += 1

@@ -32,7 +32,7 @@ from ..formats.ncnn.reader import read_path
 from . import rules_bin, rules_ir, rules_ncnn, rules_sherpa  # noqa: F401  (register the rules)
 from .config import FileSettings, LintConfig, find_config, load_config
 from .fix import FIXABLE, fix_text
-from .ir_delta import DeltaSource, ir_document
+from .ir_delta import DeltaSource, delta_errors, ir_document
 from ..fileio import leftovers
 from .rules import IO000, IO001, IO002, RULES, UNREADABLE_CODES, Rule, Selection
 from .source import NcnnFile
@@ -207,8 +207,6 @@ def _run_kind(path: Path, head: bytes, settings: FileSettings, enabled: Any, pre
     kind = _kind(path, head)
     if kind == "ir":
         if preread is not None and isinstance(prepared, DeltaSource):
-            from .ir_delta import delta_errors
-
             if delta_errors(path, preread, prepared, settings) == []:
                 return []
         try:

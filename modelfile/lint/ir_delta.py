@@ -6,8 +6,8 @@ The gate blocks a write only on lint errors the source did not already have. Her
   layer rules run only on the layers the writer re-rendered (parsed together by lxml);
 - ids, edges, ports and cycles: the reader that just re-read the file refuses repeated ids and edges to
   missing layers or ports; one edge per input port, each from a source or an earlier layer, leaves no
-  other error. Otherwise (or when the ids, ports and ``<edges>`` are not simply the source's) the graph
-  rules run on every layer, on views of the reader's records instead of an lxml tree;
+  other error. Otherwise the graph rules run on every layer, on views of the reader's records instead of
+  an lxml tree;
 - state pairs, weights ranges and v10 input/output names are checked on the records.
 
 Any error, or what this does not model (bodies, a config raising a warning to an error), sends the caller
@@ -57,9 +57,6 @@ class _Rec:
         if key == "names" and self.names:  # the attribute as written: commas in a name escaped
             return ",".join(n.replace(",", "\\,") for n in self.names)
         return self.attrs.get(key, default)
-
-    def __iter__(self) -> Iterator[Any]:
-        return iter(())
 
 
 def ir_document(model: Any) -> "IRDocument | None":
@@ -129,23 +126,6 @@ def _touched(staged: "IRDocument", recs: "list[LayerSource]", source: "IRDocumen
         else:
             out.append(i)
     return out
-
-
-def _same_wiring(staged: "IRDocument", recs: "list[LayerSource]", source: "IRDocument",
-                 src_recs: "list[LayerSource]", touched: list[int]) -> bool:
-    """Whether the layer ids (in order), every layer's port ids and the ``<edges>`` text are the source's:
-    then ids, edges, ports, reachability and cycles give the source's findings."""
-    if len(recs) != len(src_recs) or [r.id for r in recs] != [r.id for r in src_recs]:
-        return False
-    for i in touched:
-        a, b = recs[i], src_recs[i]
-        if list(a.in_ids) != list(b.in_ids) or a.out_ids != b.out_ids:
-            return False
-    se = staged.top.edges if staged.top is not None else None
-    so = source.top.edges if source.top is not None else None
-    if se is None or so is None:
-        return se is None and so is None
-    return staged.text[se.start:se.end] == source.text[so.start:so.end]
 
 
 def _wiring_sound(recs: "list[LayerSource]", edges: list[tuple[str, str, str, str]]) -> bool:
@@ -223,8 +203,7 @@ def delta_errors(path: Path, reread: Any, delta: DeltaSource, settings: Any) -> 
         return v
 
     edges = list(staged.top.edges0) if staged.top is not None else []
-    if staged.version == 10 or not (_same_wiring(staged, recs, source, src_recs, touched)
-                                    or _wiring_sound(recs, edges)):
+    if staged.version == 10 or not _wiring_sound(recs, edges):
         top = _graph([view(i) for i in range(len(recs))], edges)
         found += R._check_graph(f, top)  # (its tensor names too)
         found += R._check_cycles(f, top)

@@ -330,6 +330,20 @@ def read_ir(path: Path, data: bytes | None = None, *, preread: Any = None, parse
 _BODY_ORDER = {"body": 0, "then_body": 1, "else_body": 2}
 
 
+#: the children of a <layer> the rules read (only the first of each counts, as OpenVINO reads it)
+_LAYER_PARTS = ("data", "input", "output")
+
+
+def _first_children(el: etree._Element, tags: tuple[str, ...]) -> dict[str, etree._Element]:
+    """The first child of ``el`` with each of ``tags`` (comments have a non-str tag, which equals no name)."""
+    first: dict[str, etree._Element] = {}
+    for c in el:
+        tag = c.tag
+        if tag in tags and tag not in first:
+            first[tag] = c
+    return first
+
+
 class _Layer:
     """One ``<layer>`` and what the rules look at in it, found in one pass over its children.
 
@@ -343,23 +357,9 @@ class _Layer:
         self.el = el
         self.id = el.get("id", "")
         self.t = (el.get("type") or "").lower()
-        data = inp = out = None
-        bodies: list[etree._Element] | None = None
-        for c in el:  # comments have a non-str tag, which equals no name
-            tag = c.tag
-            if tag == "data":
-                if data is None:
-                    data = c
-            elif tag == "input":
-                if inp is None:
-                    inp = c
-            elif tag == "output":
-                if out is None:
-                    out = c
-            elif tag in _BODY_ORDER:
-                if bodies is None:
-                    bodies = []
-                bodies.append(c)
+        first = _first_children(el, _LAYER_PARTS)
+        data, inp, out = first.get("data"), first.get("input"), first.get("output")
+        bodies = [c for c in el if c.tag in _BODY_ORDER] if len(first) < len(el) else None
         self.data: etree._Element | None = data
         self.ins: list[etree._Element] = [p for p in inp if p.tag == "port"] if inp is not None else []
         self.outs: list[etree._Element] = [p for p in out if p.tag == "port"] if out is not None else []
@@ -378,15 +378,8 @@ class _Graph:
 
     def __init__(self, g: etree._Element) -> None:
         self.el = g
-        layers_el = edges_el = None
-        for c in g:
-            tag = c.tag
-            if tag == "layers":
-                if layers_el is None:
-                    layers_el = c
-            elif tag == "edges":
-                if edges_el is None:
-                    edges_el = c
+        first = _first_children(g, ("layers", "edges"))
+        layers_el, edges_el = first.get("layers"), first.get("edges")
         self.has_layers = layers_el is not None
         self.layers = [_Layer(c) for c in layers_el if c.tag == "layer"] if layers_el is not None else []
         #: id -> layer; with a repeated id the last such layer, at the place of the first (as a dict fills)

@@ -11,7 +11,7 @@ from .fileio import recover
 from .formats.registry import sniff, sniff_name
 from .model import Model
 
-__all__ = ["detect_format", "load"]
+__all__ = ["detect_format", "load", "warm_runtime"]
 
 
 def load(path: str | os.PathLike[str], **options: Any) -> Model:
@@ -32,3 +32,13 @@ def load(path: str | os.PathLike[str], **options: Any) -> Model:
 def detect_format(path: str | os.PathLike[str]) -> str:
     """The registered format name for ``path`` (by content)."""
     return sniff_name(Path(path))
+
+
+def warm_runtime(path: str | os.PathLike[str]) -> None:
+    """Start loading, in the background, the runtime the save gate will check ``path``'s format in: a caller
+    that knows a save will follow calls it first, so the runtime's import overlaps load and edit. Returns at
+    once; a problem with ``path`` is left for :func:`load` to report."""
+    try:
+        sniff(Path(path)).warm_runtime()
+    except (ModelfileError, OSError):
+        pass

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import typer
 
 from ..errors import ModelfileError, excerpt
-from ..io import load
+from ..gcpause import paused_gc
+from ..io import load, warm_runtime
 from ..model import Model
 from ..report import Report
 from .options import (
@@ -181,7 +182,17 @@ def run_edit(
     """
     if opts is None:
         opts = EditOptions(out=output, in_place=in_place, dry_run=dry_run, diff=diff, as_json=as_json)
+    # one model, its edit and its re-read are all this command allocates, and the process ends after it:
+    # no cyclic collection walks them in between (see modelfile.gcpause)
+    with paused_gc():
+        return _run_edit(model_path, transform, opts, load_options, save_options)
+
+
+def _run_edit(model_path: Path, transform: Callable[[Model], Report], opts: EditOptions,
+              load_options: dict[str, Any] | None, save_options: dict[str, Any] | None) -> Report:
     target = check_output(model_path, opts.out, opts.in_place, opts.dry_run)
+    if target is not None and not opts.no_verify:
+        warm_runtime(model_path)  # the runtime check's import runs while we load and edit
     model = load(model_path, **(load_options or {}))
     before = _text(model) if opts.diff else None
     try:
@@ -232,45 +243,39 @@ MAX_ROWS = 40
 
 def print_report(report: Report, saved: "SaveResult | list[Path] | None", dry_run: bool, *,
                  verbose: bool = False) -> None:
-    """A Rich table of the changes, the checks the save ran and the files written."""
-    from rich.table import Table
+    """A table of the changes, the checks the save ran and the files written (plain text: names and shapes
+    such as ``[batch, 8, 0, 64]`` are printed as they are, never read as Rich markup)."""
+    from .texttable import Table, styled
 
+    lines: list[str] = []
     changes = report.changes
     if changes:
-        t = Table(title=f"{report.transform}: {len(changes)} change(s)", title_justify="left")
-        t.add_column("change")
-        t.add_column("target")
-        t.add_column("before")
-        t.add_column("after")
+        t = Table("change", "target", "before", "after", title=f"{report.transform}: {len(changes)} change(s)")
         shown = changes if verbose or len(changes) <= MAX_ROWS else changes[:MAX_ROWS]
         for c in shown:
             t.add_row(c.kind, c.target, _short(c.before), _short(c.after))
-        out.print(t)
+        lines.append(t.render().rstrip("\n"))
         if len(shown) < len(changes):
             from collections import Counter
 
             rest = Counter(c.kind for c in changes[len(shown):])
-            out.print(f"... and {len(changes) - len(shown)} more: "
-                      + ", ".join(f"{n} {k}" for k, n in rest.most_common()) + " (--verbose or --json lists them)")
+            lines.append(f"... and {len(changes) - len(shown)} more: "
+                         + ", ".join(f"{n} {k}" for k, n in rest.most_common()) + " (--verbose or --json lists them)")
     else:
-        out.print(f"{report.transform}: no changes")
-    for note in report.notes:
-        out.print(f"note: {note}")
+        lines.append(f"{report.transform}: no changes")
+    lines.extend(f"note: {note}" for note in report.notes)
     if dry_run:
-        out.print("dry run: nothing written")
+        lines.append("dry run: nothing written")
     if isinstance(saved, list):
-        for p in saved:
-            out.print(f"wrote {p}")
-        return
-    if saved is None:
-        return
-    for note in saved.notes:
-        out.print(f"note: {note}")
-    if saved.checks:
-        out.print("checks: " + ", ".join(f"{c.name} {c.status}" + (f" ({c.detail})" if c.status == "skipped" else "")
-                                         for c in saved.checks))
-    for p in saved.files:
-        out.print(f"wrote {p}")
+        lines.extend(f"wrote {p}" for p in saved)
+    elif saved is not None:
+        lines.extend(f"note: {note}" for note in saved.notes)
+        if saved.checks:
+            lines.append("checks: " + ", ".join(
+                f"{c.name} {styled(c.status, 'yellow') if c.status in ('skipped', 'forced') else c.status}"
+                + (f" ({c.detail})" if c.status == "skipped" else "") for c in saved.checks))
+        lines.extend(f"wrote {p}" for p in saved.files)
+    sys.stdout.write("\n".join(lines) + "\n")
 
 
 def _short(v: Any) -> str:

@@ -2,7 +2,7 @@
 
 ``info`` answers in a fraction of a second; Rich's import and layout engine took more time than
 reading and linting a 2,000-layer model. Cells are plain text (no markup); a table wider than the
-terminal wraps its widest column. Styles are ANSI codes, used only on a terminal without ``NO_COLOR``.
+terminal wraps its widest columns. Styles are ANSI codes, used only on a terminal without ``NO_COLOR``.
 """
 
 from __future__ import annotations
@@ -54,14 +54,12 @@ class Table:
             cells = [self.columns] + cells
         widths = [max([len(line) for r in cells for line in r[k].split("\n")] + [1]) for k in range(len(self.columns))]
         over = sum(widths) + 3 * len(widths) + 1 - width
-        if over > 0:  # narrow the column that wraps into the fewest lines (as Rich folds cells to fit)
-            fits = [k for k, w in enumerate(widths) if w - over >= 8] or [widths.index(max(widths))]
-
-            def cost(k: int) -> tuple[int, int]:
-                return sum(len(_wrap(r[k], max(widths[k] - over, 8))) for r in cells), -widths[k]
-
-            k = min(fits, key=cost)
-            widths[k] = max(widths[k] - over, min(8, widths[k]))
+        while over > 0:  # narrow the widest column a step at a time (as Rich folds its widest cells first)
+            k = max(range(len(widths)), key=lambda i: widths[i])
+            if widths[k] <= 8:
+                break
+            widths[k] -= 1
+            over -= 1
         out: list[str] = []
         if self.title:
             out.append(styled(self.title, "italic", stream))

@@ -154,5 +154,9 @@ class FormatHandler(ABC):
         """Load written files in the format's runtime (skipped when it is not installed)."""
         return RuntimeCheck(None, skipped=f"no runtime check for {self.name}")
 
+    def warm_runtime(self) -> None:
+        """Start loading the runtime :meth:`runtime_check` uses in the background and return at once (a
+        caller that will save calls it early, so the runtime's import overlaps the work; optional)."""
+
     def __repr__(self) -> str:
         return f"<format {self.name}>"

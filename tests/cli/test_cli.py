@@ -84,3 +84,19 @@ def test_edit_commands_keep_their_own_help_and_the_shared_options() -> None:
         assert "Model file: ncnn .param or OpenVINO .xml." in r.stdout
         for opt in ("--out", "--in-place", "--dry-run", "--force", "--no-verify", "--custom-layer"):
             assert opt in r.stdout, (cmd, opt)
+
+
+def test_edit_report_prints_brackets_as_they_are(capsys) -> None:  # type: ignore[no-untyped-def]
+    """Names, shapes and notes are plain text: ``[batch, 8, 0, 64]`` is not Rich markup to swallow, ``[/b]``
+    not a closing tag to crash on."""
+    from modelfile.cli.common import print_report
+    from modelfile.report import Report
+
+    rep = Report("cut-state")
+    rep.add("state-to-input", "x[/b]", "ReadValue [bold]r", "Parameter [batch, 8, 0, 64]")
+    rep.notes.append("zeros of [batch, 8, 0, 64] rebuilt")
+    print_report(rep, None, dry_run=True)
+    text = capsys.readouterr().out
+    for part in ("x[/b]", "[bold]r", "[batch, 8, 0, 64]", "note: zeros of [batch, 8, 0, 64] rebuilt",
+                 "dry run: nothing written"):
+        assert part in text, part

@@ -228,6 +228,11 @@ class NcnnHandler(FormatHandler):
             known.update(n.op_type for n in source.graph.nodes if n.op_type not in BUILTIN_TYPES)
         return check_load(Path(path), bin_path_for(Path(path)), custom_layers=sorted(known), timeout=timeout)
 
+    def warm_runtime(self) -> None:
+        from .runtime import warm
+
+        warm()
+
 
 def _as_read(node: Node) -> Node:
     """``node`` with the type and params its line had in the file (itself when unchanged)."""

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from ..base import RuntimeCheck
 
-__all__ = ["check_load"]
+__all__ = ["check_load", "warm"]
 
 _WORKER = r'''
 import json, os, sys, tempfile
@@ -73,6 +73,15 @@ class _Worker:
             cls.proc.kill()
             cls.proc.wait()
             cls.proc = None
+
+
+def warm() -> None:
+    """Start the worker (it imports ncnn right away) unless it is running or ncnn is not installed."""
+    if importlib.util.find_spec("ncnn") is not None:
+        try:
+            _Worker.get()
+        except OSError:  # check_load will say so
+            pass
 
 
 def _readline(p: subprocess.Popen[bytes], timeout: float) -> bytes | None:

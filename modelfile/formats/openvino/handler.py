@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.util
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +24,8 @@ __all__ = ["HANDLER", "IRHandler", "IRState"]
 #: the save gate compiles a model whose input shapes an edit changed up to this many layers
 #: (compile_model costs ~1 ms per layer: 22 s on a 20,000-op chain that read_model reads in 0.6 s)
 COMPILE_MAX_LAYERS = 5000
+
+_NO_OPENVINO = 'openvino not installed: pip install "modelfile[openvino]"'
 
 
 @dataclass(slots=True)
@@ -48,12 +49,15 @@ class IRHandler(FormatHandler):
     def sniff(self, path: Path, head: bytes) -> int:
         return _sniff(path, head)
 
-    def read(self, path: Path, *, check_weights: bool = True, **_: Any) -> Model:
+    def read(self, path: Path, *, check_weights: bool = True, prior: Model | None = None, **_: Any) -> Model:
         """Load an IR ``.xml``; its ``.bin`` is mapped lazily (missing is fine until data is needed).
 
         ``check_weights`` verifies at load that every Const lies inside the ``.bin`` when one exists.
+        ``prior``: the model the file was just written from (the save gate's re-read): a layer whose text
+        is still its source text takes that read's parse (see :func:`.reader.read_bytes`).
         """
-        graph, doc = read_path(Path(path), check_weights=check_weights)
+        graph, doc = read_path(Path(path), check_weights=check_weights,
+                               prior=prior.graph if prior is not None and prior.format == self.name else None)
         return Model(graph, "openvino", Path(path), self, IRState(doc))
 
     def read_text(self, xml: str | bytes, path: Path | None = None) -> Model:
@@ -89,64 +93,33 @@ class IRHandler(FormatHandler):
 
     def runtime_check(self, path: Path, *, custom_layers: Sequence[str] = (), source: Model | None = None,
                       timeout: float = 60.0) -> RuntimeCheck:
-        """``openvino.Core().read_model`` in-process: parsing, names, shape inference.
+        """``openvino.Core().read_model``: parsing, names, shape inference (in a worker process, see
+        :mod:`.runtime`).
 
         When ``source`` carries input shapes an edit changed (``IRState.shapes_changed``), the model is
         also compiled for CPU (f32), up to :data:`COMPILE_MAX_LAYERS` layers: shape inference accepts
         some shapes the plugin refuses (an LSTM input of 241 features where the weights take 240);
-        bigger models get the recurrent-input check of :func:`.shapes.rnn_input_mismatch` instead.
+        bigger models get the recurrent-input check of :func:`.runtime.rnn_input_mismatch` instead.
         """
         if importlib.util.find_spec("openvino") is None:
-            return RuntimeCheck(None, skipped='openvino not installed: pip install "modelfile[openvino]"',
-                                runtime="openvino")
-        import openvino as ov
+            return RuntimeCheck(None, skipped=_NO_OPENVINO, runtime="openvino")
+        from .runtime import check_in_worker
 
         path = Path(path)
         bin_path = path.with_suffix(".bin")
-        core = ov.Core()
-        try:
-            if bin_path.exists():
-                om = core.read_model(str(path), str(bin_path))
-            else:
-                om = core.read_model(str(path))
-        except Exception as e:  # OpenVINO raises RuntimeError with its own multi-line text
-            return RuntimeCheck(False, _first_line(str(e)), runtime="openvino")
         state = getattr(source, "state", None)
-        if not getattr(state, "shapes_changed", False):
-            return RuntimeCheck(True, runtime="openvino")
-        return _compile_check(core, om)
+        r = check_in_worker(path, bin_path if bin_path.exists() else None,
+                            compile=bool(getattr(state, "shapes_changed", False)), max_layers=COMPILE_MAX_LAYERS,
+                            timeout=timeout)
+        if r["ok"] is None:
+            return RuntimeCheck(None, skipped=r["message"], runtime="openvino")
+        return RuntimeCheck(bool(r["ok"]), r["message"], runtime=r["runtime"])
 
+    def warm_runtime(self) -> None:
+        if importlib.util.find_spec("openvino") is not None:
+            from .runtime import warm
 
-def _compile_check(core: Any, om: Any) -> RuntimeCheck:
-    """``compile_model`` on CPU in f32 (small models) or the recurrent-input check (big ones)."""
-    from .shapes import rnn_input_mismatch
-
-    n = len(om.get_ops())
-    if n > COMPILE_MAX_LAYERS or "CPU" not in core.available_devices:
-        why = f"{n:,} layers > {COMPILE_MAX_LAYERS:,}" if n > COMPILE_MAX_LAYERS else "no CPU device"
-        bad = rnn_input_mismatch(om)
-        if bad is not None:
-            return RuntimeCheck(False, bad, runtime="openvino")
-        return RuntimeCheck(True, runtime=f"openvino (read_model; compile_model skipped: {why})")
-    try:
-        core.compile_model(om, "CPU", {"INFERENCE_PRECISION_HINT": "f32"})
-    except Exception as e:  # the plugin's refusal, in its words
-        return RuntimeCheck(False, "compile_model: " + _first_line(str(e)), runtime="openvino")
-    return RuntimeCheck(True, runtime="openvino (read_model + compile_model on CPU)")
-
-
-def _first_line(text: str) -> str:
-    """OpenVINO's message in one line: what failed, and at which node."""
-    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
-    # "Exception from src/...:NN:" and "Check '...' failed at ..." say where in OpenVINO, not what
-    useful = [ln for ln in lines if not ln.startswith("Exception from ") and not ln.startswith("Check '")]
-    node = next((ln for ln in useful if ln.startswith("While validating node")), None)
-    what = [ln for ln in useful if not ln.startswith("While validating node")]
-    if node is not None:
-        m = re.search(r"with friendly_name '([^']*)'", node)
-        where = f" (at {m.group(1)})" if m else ""
-        return ((what[0] if what else node) + where)[:400]
-    return (useful or lines or ["read_model failed"])[0][:400]
+            warm()
 
 
 HANDLER = IRHandler()

@@ -86,6 +86,8 @@ class IRDocument:
         self._line_marks: list[int] | None = None
         #: (offset, size) strings of the Consts, as scanned (until the load-time range check)
         self._const_spans: list[tuple[str, str]] | None = None
+        #: while reading a file just written from another read: layer id -> that read's record (see _prior_index)
+        self._prior: dict[str, LayerSource] | None = None
 
     @property
     def raw(self) -> bytes:
@@ -243,13 +245,29 @@ _new_rec = LayerSource.__new__
 # ---------------------------------------------------------------------------------------------
 
 
-def read_path(path: Path, *, check_weights: bool = True) -> tuple[Graph, IRDocument]:
-    """Read ``path`` (and note the ``.bin`` beside it)."""
+def read_path(path: Path, *, check_weights: bool = True, prior: Graph | None = None) -> tuple[Graph, IRDocument]:
+    """Read ``path`` (and note the ``.bin`` beside it); ``prior``: see :func:`read_bytes`."""
     try:
         raw = path.read_bytes()
     except OSError as e:
         raise ModelfileError(f"cannot read: {e.strerror}", file=str(path)) from None
-    return read_bytes(raw, path, check_weights=check_weights)
+    return read_bytes(raw, path, check_weights=check_weights, prior=prior)
+
+
+def _prior_index(graph: Graph) -> dict[str, LayerSource]:
+    """The records of ``graph``'s top-level layers that the fast scan read, by layer id.
+
+    A file written from ``graph`` copies these layers' text where an edit left them alone; a layer whose
+    text is, byte for byte, its record's source text parses exactly as it did then, so its parse is taken
+    from the record (the save gate's re-read, where nearly every layer is such a copy). A record that does
+    not match (an edit, other ids) costs one comparison: a wrong prior is slower, never a different read.
+    """
+    out: dict[str, LayerSource] = {}
+    for n in graph.nodes:
+        rec = n.source
+        if type(rec) is LayerSource and rec._el is None and not n._subgraphs:
+            out[rec.id] = rec
+    return out
 
 
 _DECL_ENC = re.compile(rb'^\s*<\?xml[^>]*?encoding\s*=\s*["\']([A-Za-z0-9._\-]+)["\']')
@@ -313,11 +331,18 @@ def _lxml_diagnosis(doc: IRDocument, err: ScanError) -> ModelfileError:
     return doc.error(err.pos, f"malformed XML: {err.message}", code=XML_ERROR)
 
 
-def read_bytes(raw: bytes, path: Path | None = None, *, check_weights: bool = True) -> tuple[Graph, IRDocument]:
-    """Read an IR document from bytes; ``path`` locates the ``.bin`` and names the file in errors."""
+def read_bytes(raw: bytes, path: Path | None = None, *, check_weights: bool = True,
+               prior: Graph | None = None) -> tuple[Graph, IRDocument]:
+    """Read an IR document from bytes; ``path`` locates the ``.bin`` and names the file in errors.
+
+    ``prior``: a graph these bytes were just written from; its layers' parses are reused where the text
+    is theirs (see :func:`_prior_index`).
+    """
     file = str(path) if path is not None else "<xml>"
     text, enc = _decode(raw, file)
     doc = IRDocument(path, raw, text, enc)
+    if prior is not None:
+        doc._prior = _prior_index(prior)
     # Loading allocates hundreds of thousands of containers and none of them can be garbage yet:
     # pausing the cyclic GC avoids repeated full collections (2-3x faster on big IRs).
     try:
@@ -723,6 +748,9 @@ def _scan_layers_into(doc: IRDocument, st: El, gsrc: GraphSource, graph: Graph, 
     last_rest: dict[str | None, tuple[str, int, tuple[Any, Any, Any]]] = {}  # by layer type
     last_get = last_rest.get
     startswith = text.startswith
+    prior = doc._prior
+    prior_get = prior.get if prior else None
+    doc._prior = None
     wiring = ahead  # None once the read-ahead edges turn out not to fit this file
     if ahead is not None:
         io_nodes = ahead.io_nodes
@@ -735,29 +763,40 @@ def _scan_layers_into(doc: IRDocument, st: El, gsrc: GraphSource, graph: Graph, 
     while True:
         m = head(text, q)
         io = None
+        rec0 = None
         if m is not None:
             h = m.end()
             ws, lid, name, typ, ver, la_s, da_s = m.groups()
-            # most layers of a type have the same ports as the previous one: compare in place first
-            # (last[0] ends with "</layer>", which cannot occur earlier in it: found by str.find)
-            last = last_get(typ)
-            if last is not None and startswith(last[0], h):
-                io = last[2]
-                e = h + last[1]
-            else:
-                e = find("</layer>", h)
-                if e >= 0:
-                    rest = text[h:e]
-                    io = rest_get(rest)
-                    if io is None:
-                        if 'names="' in rest:  # tensor names are unique: memoized without them
-                            io = _named_rest(doc, m.end(1), rest, named_memo)
-                        else:
-                            io = _parse_rest(doc, m.end(1), rest)
-                            if io is not None:
-                                rest_memo[rest] = io
-                    if io is not None:
-                        last_rest[typ] = (rest + "</layer>", len(rest), io)
+            if prior_get is not None and lid is not None:
+                rec0 = prior_get(lid)
+                if rec0 is not None:
+                    ls = q + len(ws)
+                    if startswith(rec0.doc.text[rec0.start:rec0.end], ls):  # the prior's text: its parse
+                        e = ls + (rec0.end - rec0.start) - 8
+                        io = (rec0.in_ids, rec0.ports0, _value_specs(rec0.ports0))
+                    else:
+                        rec0 = None
+            if rec0 is None:
+                # most layers of a type have the same ports as the previous one: compare in place first
+                # (last[0] ends with "</layer>", which cannot occur earlier in it: found by str.find)
+                last = last_get(typ)
+                if last is not None and startswith(last[0], h):
+                    io = last[2]
+                    e = h + last[1]
+                else:
+                    e = find("</layer>", h)
+                    if e >= 0:
+                        rest = text[h:e]
+                        io = rest_get(rest)
+                        if io is None:
+                            if 'names="' in rest:  # tensor names are unique: memoized without them
+                                io = _named_rest(doc, m.end(1), rest, named_memo)
+                            else:
+                                io = _parse_rest(doc, m.end(1), rest)
+                                if io is not None:
+                                    rest_memo[rest] = io
+                        if io is not None:
+                            last_rest[typ] = (rest + "</layer>", len(rest), io)
         if io is None:
             # comments or text between layers, the end of <layers>, or a layer for the general scanner
             q2 = skip_misc(text, q)
@@ -798,52 +837,59 @@ def _scan_layers_into(doc: IRDocument, st: El, gsrc: GraphSource, graph: Graph, 
                         wiring = None
             continue
         ls = q + len(ws)
-        if la_s is not None:
-            if duplicate_attribute(la_s) is not None:
-                raise ScanError(ls, f"attribute {duplicate_attribute(la_s)!r} appears twice")
-            la = dict(fattr(la_s))
-            lid = la.get("id")
-            typ = la.get("type")
-            if lid is None or typ is None:
-                raise doc.error(ls, f"<layer> without {'id' if lid is None else 'type'} attribute")
-            name = la.get("name", "")
-            ver = la.get("version")
-        # one string object per distinct type/opset instead of one per layer (memory, and GC visits)
-        typ = same(typ, typ)
-        if ver is not None:
-            ver = same(ver, ver)
-        if da_s is not None:
-            attrs = data_memo.get(da_s)
-            if attrs is None:
-                # a Const's offset is unique, the rest (element type, shape) repeats: decode and remember
-                # only that part, the two numbers come from one small regex (and the keys are shared)
-                k = da_s.find(' offset="')
-                t = const_tail(da_s, k) if k >= 0 else None
-                if t is not None:
-                    key = da_s[:k]
-                    attrs = data_memo.get(key)
-                    if attrs is None:
-                        attrs = dict(fattr(key))
-                        if duplicate_attribute(key) is not None or "offset" in attrs or "size" in attrs:
-                            raise ScanError(ls, f"attribute {duplicate_attribute(da_s)!r} of <data> appears twice")
-                        data_memo[key] = attrs
-                    attrs = attrs.copy()
-                    attrs["offset"], attrs["size"] = span = t.groups()
-                    if typ == "Const":
-                        const_spans.append(span)
-                else:
-                    if duplicate_attribute(da_s) is not None:
-                        raise ScanError(ls, f"attribute {duplicate_attribute(da_s)!r} of <data> appears twice")
-                    attrs = dict(fattr(da_s))
-                    if typ != "Const":
-                        data_memo[da_s] = attrs
+        if rec0 is not None:  # the prior read's layer, byte for byte: its record has the parse
+            typ, name, ver, attrs = rec0.type0, rec0.name0, rec0.version0, rec0.attrs0
+            ids, ports, specs = io
+            if typ == "Const" and attrs is not None and "offset" in attrs and "size" in attrs:
+                const_spans.append((attrs["offset"], attrs["size"]))
         else:
-            attrs = None
-        ids, ports, specs = io
-        if typ == "Parameter" and ports:
-            ports = [(pid, *_param_override(doc, ls, name, attrs, shape, dt)[::-1], names)
-                     for pid, dt, shape, names in ports]
-            specs = _value_specs(ports)
+            if la_s is not None:
+                if duplicate_attribute(la_s) is not None:
+                    raise ScanError(ls, f"attribute {duplicate_attribute(la_s)!r} appears twice")
+                la = dict(fattr(la_s))
+                lid = la.get("id")
+                typ = la.get("type")
+                if lid is None or typ is None:
+                    raise doc.error(ls, f"<layer> without {'id' if lid is None else 'type'} attribute")
+                name = la.get("name", "")
+                ver = la.get("version")
+            # one string object per distinct type/opset instead of one per layer (memory, and GC visits)
+            typ = same(typ, typ)
+            if ver is not None:
+                ver = same(ver, ver)
+            if da_s is not None:
+                attrs = data_memo.get(da_s)
+                if attrs is None:
+                    # a Const's offset is unique, the rest (element type, shape) repeats: decode and remember
+                    # only that part, the two numbers come from one small regex (and the keys are shared)
+                    k = da_s.find(' offset="')
+                    t = const_tail(da_s, k) if k >= 0 else None
+                    if t is not None:
+                        key = da_s[:k]
+                        attrs = data_memo.get(key)
+                        if attrs is None:
+                            attrs = dict(fattr(key))
+                            if duplicate_attribute(key) is not None or "offset" in attrs or "size" in attrs:
+                                raise ScanError(ls, f"attribute {duplicate_attribute(da_s)!r} of <data> "
+                                                    "appears twice")
+                            data_memo[key] = attrs
+                        attrs = attrs.copy()
+                        attrs["offset"], attrs["size"] = span = t.groups()
+                        if typ == "Const":
+                            const_spans.append(span)
+                    else:
+                        if duplicate_attribute(da_s) is not None:
+                            raise ScanError(ls, f"attribute {duplicate_attribute(da_s)!r} of <data> appears twice")
+                        attrs = dict(fattr(da_s))
+                        if typ != "Const":
+                            data_memo[da_s] = attrs
+            else:
+                attrs = None
+            ids, ports, specs = io
+            if typ == "Parameter" and ports:
+                ports = [(pid, *_param_override(doc, ls, name, attrs, shape, dt)[::-1], names)
+                         for pid, dt, shape, names in ports]
+                specs = _value_specs(ports)
         # every slot of the record, assigned directly: this runs once per layer
         rec = new_rec(LayerSource)
         rec.doc = doc

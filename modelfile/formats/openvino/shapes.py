@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from ...graph import Graph, Node, Value
+from .runtime import rnn_input_mismatch
 
 __all__ = ["TOUCHED", "cannot_change_dims", "downstream", "infer_touched", "mark_touched", "ov_shape", "place_of",
            "rnn_input_mismatch"]
@@ -217,31 +218,6 @@ def _read_with_openvino(model: Any) -> Any:
         else:
             weights = ov.Tensor(np.empty(0, np.uint8))
         return core.read_model(rendered.text, weights)
-
-
-#: recurrent ops: the input of their ``W`` weights ``[dirs, gates*hidden, input_size]``
-_RNN_W = {"LSTMSequence": 4, "GRUSequence": 3, "RNNSequence": 3, "LSTMCell": 3, "GRUCell": 2, "RNNCell": 2}
-
-
-def rnn_input_mismatch(om: Any) -> str | None:
-    """A recurrent op whose input's feature size differs from its weights' (None: none), in an ``ov.Model``.
-
-    OpenVINO's shape inference accepts it (``input[157,1,241]`` into an LSTM of input size 240 reads
-    fine) and only ``compile_model`` refuses it ("could not create reorder primitive").
-    """
-    for op in om.get_ordered_ops():
-        w = _RNN_W.get(op.get_type_name())
-        if w is None or op.get_input_size() <= w:
-            continue
-        x, ws = op.get_input_partial_shape(0), op.get_input_partial_shape(w)
-        if x.rank.is_dynamic or ws.rank.is_dynamic or len(x) < 1 or len(ws) < 1:
-            continue
-        a, b = x[len(x) - 1], ws[len(ws) - 1]
-        if a.is_static and b.is_static and a.get_length() != b.get_length():
-            return (f"{op.get_type_name()} '{op.get_friendly_name()}' gets inputs of {a.get_length()} features but its "
-                    f"weights take {b.get_length()} (input shape {x}); OpenVINO's CPU plugin refuses it at "
-                    "compile_model: could not create reorder primitive")
-    return None
 
 
 def _flag_shapes_changed(model: Any) -> None:

@@ -1,0 +1,83 @@
+"""The save gate's OpenVINO check runs in a worker process (:mod:`modelfile.formats.openvino.runtime`):
+it answers what read_model says, a crash or a hang of the runtime is a failed check (never a dead
+modelfile), and ``warm_runtime`` starts it before the model is loaded."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import FIXTURES, needs_openvino
+
+import modelfile
+from modelfile.formats.openvino import runtime
+from modelfile.formats.openvino.handler import HANDLER
+
+LLM = FIXTURES / "openvino" / "llm"
+
+
+@pytest.fixture()
+def fresh_worker():  # type: ignore[no-untyped-def]
+    runtime._Worker.kill()
+    yield
+    runtime._Worker.kill()
+
+
+def _kv(tmp: Path) -> Path:
+    for suffix in (".xml", ".bin"):
+        shutil.copyfile((LLM / "kv_opset").with_suffix(suffix), (tmp / "kv").with_suffix(suffix))
+    return tmp / "kv.xml"
+
+
+@needs_openvino
+def test_worker_reads_in_another_process(tmp_path: Path, fresh_worker: None) -> None:
+    runtime.warm()
+    p = runtime._Worker.proc
+    assert p is not None and p.pid != os.getpid()
+    rc = HANDLER.runtime_check(_kv(tmp_path))
+    assert rc.ok is True and rc.runtime == "openvino"
+    assert runtime._Worker.proc is p  # reused, not restarted
+
+
+@needs_openvino
+def test_worker_reports_openvinos_refusal(tmp_path: Path, fresh_worker: None) -> None:
+    src = _kv(tmp_path)
+    bad = tmp_path / "bad.xml"
+    bad.write_text(src.read_text().replace('type="Concat"', 'type="NoSuchOp"', 1))
+    shutil.copyfile(src.with_suffix(".bin"), bad.with_suffix(".bin"))
+    rc = HANDLER.runtime_check(bad)
+    assert rc.ok is False and "NoSuchOp" in rc.message
+    assert "\n" not in rc.message
+    assert HANDLER.runtime_check(src).ok is True  # the worker survived the refusal
+
+
+@needs_openvino
+def test_a_crash_is_a_failed_check(tmp_path: Path, fresh_worker: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(runtime, "_BOOT", "import os, sys; sys.stdin.readline(); os.abort()")
+    rc = HANDLER.runtime_check(_kv(tmp_path))
+    assert rc.ok is False and "crashed (signal 6)" in rc.message
+    assert runtime._Worker.proc is None
+
+
+@needs_openvino
+def test_a_hang_is_a_failed_check(tmp_path: Path, fresh_worker: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(runtime, "_BOOT", "import time; time.sleep(60)")
+    rc = HANDLER.runtime_check(_kv(tmp_path), timeout=1.0)
+    assert rc.ok is False and "did not finish within 1 s" in rc.message
+    assert runtime._Worker.proc is None  # killed
+
+
+@needs_openvino
+def test_save_gate_uses_the_worker(tmp_path: Path, fresh_worker: None) -> None:
+    m = modelfile.load(_kv(tmp_path))
+    res = m.save(tmp_path / "out.xml", **{})
+    assert [c.status for c in res.checks if c.name == "runtime"] == ["passed"]
+    assert runtime._Worker.proc is not None
+
+
+def test_warm_runtime_never_raises(tmp_path: Path) -> None:
+    modelfile.io.warm_runtime(tmp_path / "missing.xml")
+    (tmp_path / "junk.txt").write_text("not a model")
+    modelfile.io.warm_runtime(tmp_path / "junk.txt")

@@ -21,7 +21,7 @@ from ..model import Model
 from ..mo_input import InputSpec, OutputSpec, value_shape
 from .locate import Place, locate
 from .prune import prune
-from .report import Report
+from .report import Report, removal_summary
 from ..formats.openvino.keys import IR_DATA
 
 __all__ = ["cut", "format_ops", "removal_summary", "value_array"]
@@ -223,23 +223,6 @@ def _weight_bytes(model: Model) -> int:
         except (TypeError, ValueError):
             pass
     return total
-
-
-def _mb(n: int) -> str:
-    return f"{n / 1e6:.1f} MB" if n >= 100_000 else f"{n / 1e3:.1f} kB" if n >= 1000 else f"{n} B"
-
-
-def removal_summary(removed: list[Node], before: int | None = None, after: int | None = None) -> str:
-    """``removed 1,030 layers: 412 Const, 210 Convolution, …; .bin 54.0 MB → 12.0 MB`` (the list: --json)."""
-    counts: dict[str, int] = {}
-    for n in removed:
-        counts[n.op_type] = counts.get(n.op_type, 0) + 1
-    top = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-    kinds = ", ".join(f"{k:,} {t}" for t, k in top[:6]) + (", …" if len(top) > 6 else "")
-    text = f"removed {len(removed):,} layer{'s' if len(removed) != 1 else ''}: {kinds}"
-    if before is not None and after is not None and before != after:
-        text += f"; .bin {_mb(before)} → {_mb(after)}"
-    return text
 
 
 def _shape_text(shape: list[int | None] | None) -> str:

@@ -168,7 +168,7 @@ def cut_state(model: Model, *, names: dict[str, tuple[str | None, str | None]] |
     """
     _require_ir(model, "cut-state")
     from ..formats.openvino.edit import remove_node
-    from .cut import removal_summary
+    from .report import removal_summary
     from .prune import prune
 
     report = Report("cut-state")
@@ -366,6 +366,7 @@ def _name_new_ports(model: Model, params: list[tuple[_Var, Node]], outs: list[tu
     newp = [p.outputs[0] for _, p in params]
     olds = [v for v in g.inputs if all(v is not q for q in newp)]
     order_inputs(model, olds + newp)
+    _params_first(g, [p for _, p in params])
     for t, src, r in outs:
         label = t.out_name
         r.name = label
@@ -387,6 +388,22 @@ def _name_new_ports(model: Model, params: list[tuple[_Var, Node]], outs: list[tu
         if not v10 and id(src) in outputs_before:
             r.meta[OUTPUT_NAMES] = [label]
         report.add("state-to-output", t.var, f"Assign {t.entry.get('assign_name', '')}", f"Result {label}")
+
+
+def _params_first(g: Graph, new: list[Node]) -> None:
+    """Move the new Parameters (appended, in input order) to right after the last other Parameter.
+
+    The input order stays (they were after every other Parameter and keep their own order); the file gets
+    them where OpenVINO's serializer puts Parameters, before the layers that read them, which a reader
+    then connects in one pass.
+    """
+    if not new:
+        return
+    moving = {id(p) for p in new}
+    rest = [n for n in g.nodes if id(n) not in moving]
+    at = next((k + 1 for k in range(len(rest) - 1, -1, -1) if rest[k].op_type == "Parameter"), 0)
+    moved = [n for n in g.nodes if id(n) in moving]
+    g.nodes = rest[:at] + moved + rest[at:]
 
 
 def _v10_output(g: Graph, t: _Var, src: Value, outputs_before: set[int]) -> Value:

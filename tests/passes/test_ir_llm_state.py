@@ -280,3 +280,34 @@ def test_without_beam_idx_same_names_in_layer_order(tmp_path: Path) -> None:
              for i in om.inputs}
     res = ov.Core().compile_model(om, "CPU", F32)(feeds)
     assert np.array(res["y"]).shape == (2, 2, 4)
+
+
+def test_cut_state_keeps_the_bin_and_puts_inputs_first(tmp_path: Path) -> None:
+    """The initialisers cut-state drops are a few bytes shared with kept Consts: the .bin stays as it is, no
+    Const is re-rendered, and the new Parameters go where OpenVINO writes Parameters (before their readers)."""
+    import re
+
+    src = _copy(tmp_path, "llama_stateful.xml")
+    m = modelfile.load(src)
+    cut_state(m)
+    out = tmp_path / "out.xml"
+    res = m.save(out, verify=False)
+    assert out.with_suffix(".bin").read_bytes() == src.with_suffix(".bin").read_bytes()
+    assert any(n.startswith("bin: unchanged") for n in res.notes), res.notes
+    text, before = out.read_text(), src.read_text()
+    consts = re.findall(r'<layer id="[^"]*" name="[^"]*" type="Const".*?</layer>', text, re.S)
+    assert consts and all(c in before for c in consts)
+    order = {lid: k for k, lid in enumerate(re.findall(r'<layer id="([^"]*)"', text))}
+    edges = re.findall(r'<edge from-layer="([^"]*)" from-port="[^"]*" to-layer="([^"]*)"', text)
+    assert edges and all(order[a] < order[b] for a, b in edges)
+    params = [n for n in modelfile.load(out).graph.nodes if n.op_type == "Parameter"]
+    assert [p.outputs[0].names for p in params] == [v.names for v in m.graph.inputs]
+
+
+def test_rewrite_compacts_the_bin(tmp_path: Path) -> None:
+    src = _copy(tmp_path, "llama_stateful.xml")
+    m = modelfile.load(src)
+    cut_state(m)
+    res = m.save(tmp_path / "out.xml", verify=False, weights="rewrite")
+    assert res.weights == "rewritten"
+    assert (tmp_path / "out.bin").stat().st_size <= src.with_suffix(".bin").stat().st_size

@@ -81,6 +81,7 @@ class _Ctx:
         self.changed_values: dict[Value, Value] = {}
         self.plans: dict[Graph, _Plan] = {}
         self.const_place: dict[Node, tuple[int, int]] = {}
+        self.bin_note = ""  # why the .bin stays as it is although Consts were dropped
         self.in_prec = _input_precision_style(self.text)
         self.pruned = 0
         self.touch_all = False
@@ -423,8 +424,17 @@ def _plan_bin(plan: _Plan, ctx: _Ctx, mode: str) -> BinPlan | None:
     live_ids = {n for n in live}
     foreign = [n for n in live if n.meta.get(IR_DATA) is None and getattr(n.source, "doc", None) is not doc]
     dropped = doc is not None and any(n not in live_ids for n in doc.consts)
-    if mode != "rewrite" and not new_data and not dropped and not foreign:
-        return None
+    if mode != "rewrite" and not new_data and not foreign:
+        if not dropped:
+            return None
+        dead = _dead_bytes(live, doc)
+        if dead is not None and dead * _COMPACT_AT <= (doc.weights.size or 0):
+            # a few Consts gone (cut-state's initialisers): their bytes stay, unreferenced. Rewriting would
+            # re-render every later Const's offset and copy the whole .bin (GBs for an LLM) to save them
+            ctx.bin_note = ("bin: unchanged (the dropped Consts' bytes are all used by others)" if not dead else
+                            f"bin: unchanged ({dead} byte(s) no longer referenced, under 1/{_COMPACT_AT} of it; "
+                            "weights='rewrite' compacts it)")
+            return None
     bp = BinPlan()
     first: dict[Any, int] = {}        # source key -> blob index
     node_blob: list[tuple[Node, int]] = []
@@ -480,6 +490,32 @@ def _plan_bin(plan: _Plan, ctx: _Ctx, mode: str) -> BinPlan | None:
         bp.place[n] = (offsets[alias[i]], _blob_size(n))
     ctx.const_place = bp.place
     return bp
+
+
+#: "auto" compacts the .bin once the bytes no Const uses reach this fraction (1/N) of it
+_COMPACT_AT = 16
+
+
+def _dead_bytes(live: list[Node], doc: Any) -> int | None:
+    """Bytes of ``doc``'s .bin that none of the ``live`` Consts (all reading it, none with new data)
+    covers; None when an offset does not parse (the rewrite path reports it)."""
+    spans: list[tuple[int, int]] = []
+    for n in live:
+        a = n.attrs
+        try:
+            off, size = int(a.get("offset", "0")), int(a.get("size", "0"))
+        except ValueError:
+            return None
+        if size > 0:
+            spans.append((off, off + size))
+    spans.sort()
+    covered = 0
+    end = 0
+    for a, b in spans:
+        if b > end:
+            covered += b - max(a, end)
+            end = b
+    return max((doc.weights.size or 0) - covered, 0)
 
 
 def _blob_size(n: Node) -> int:
@@ -1319,6 +1355,8 @@ def render(model: "Model", *, version: int | None = None, prune: bool = True, re
         if ctx.pruned:
             notes.append(f"dropped {ctx.pruned} unreachable layer(s)")
     bin_plan = _plan_bin(top, ctx, weights)
+    if ctx.bin_note:
+        notes.append(ctx.bin_note)
     _assign(top, ctx)
     text = _document_text(model, top, ctx)
     return Rendered(text, False, bin_plan, notes)

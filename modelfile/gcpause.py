@@ -17,12 +17,16 @@ __all__ = ["paused_gc"]
 
 
 @contextmanager
-def paused_gc() -> Iterator[None]:
-    """Disable the cyclic GC for the block (re-enabled after it only if it was enabled before)."""
+def paused_gc(*, resume: bool = True) -> Iterator[None]:
+    """Disable the cyclic GC for the block (re-enabled after it only if it was enabled before).
+
+    ``resume=False``: leave it off after the block, for a process that ends right after (the first
+    collection would walk everything the block allocated, only for the process to hand it back anyway).
+    """
     was = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
-        if was:
+        if was and resume:
             gc.enable()

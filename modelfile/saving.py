@@ -3,8 +3,8 @@
 :func:`save_model` renders the files into a staging folder beside the target
 (:class:`~modelfile.fileio.Transaction`), reads them back with modelfile's own
 reader, lints them (an error the source file did not already have blocks the
-write), loads them in the format's runtime when it is importable (OpenVINO
-in-process, ncnn in a subprocess), and only then moves them into place
+write), loads them in the format's runtime when it is importable (in a worker
+process: see the handlers' ``runtime_check``), and only then moves them into place
 together. A failed check writes nothing unless ``force``; the result says
 which checks ran and why any was skipped.
 """
@@ -92,8 +92,8 @@ def _rename(text: str, staged: Path, target: Path) -> str:
 def _verify(model: "Model", staged: Path, target: Path, *, lint: bool, runtime: bool,
             custom_layers: Sequence[str]) -> list[Check]:
     handler = model.handler
-    # the runtime loads the files while this process re-reads and lints them (ncnn works in its own
-    # process; OpenVINO's read_model runs in a thread): the gate costs the slower of the two, not the sum
+    # the runtime loads the files (in its worker process; this thread only waits for the answer) while
+    # this process re-reads and lints them: the gate costs the slower of the two, not the sum
     from concurrent.futures import ThreadPoolExecutor  # here: a command that saves nothing does not pay for it
 
     pool = ThreadPoolExecutor(max_workers=1) if runtime else None

@@ -162,10 +162,36 @@ def _root(version: Annotated[bool, typer.Option("--version", callback=_version, 
     """Edit ncnn .param/.bin and OpenVINO IR .xml/.bin files without breaking them."""
 
 
+#: set by :func:`main`, whose process ends after the one command it runs (see ``common.run_edit``)
+PROCESS_ENDS_AFTER = False
+
+
+def _prestart_runtime(args: list[str]) -> None:
+    """A command that will save a model (an output option; no dry run, help or --no-verify) starts the save
+    gate's runtime worker now, so that its import runs while this process imports and loads (a hint: the
+    first existing file among the arguments picks the runtime; the command starts it anyway if needed)."""
+    words = set(args)
+    if not (words & {"-o", "--out", "-i", "--in-place"} or any(a.startswith("--out=") for a in args)):
+        return
+    if words & {"-n", "--dry-run", "--no-verify", "-h", "--help"}:
+        return
+    import os
+
+    for a in args:
+        if not a.startswith("-") and os.path.isfile(a):
+            from ..io import warm_runtime
+
+            warm_runtime(a)
+            return
+
+
 def main() -> None:
     """Console-script entry point."""
+    global PROCESS_ENDS_AFTER
     from ..errors import ModelfileError
 
+    PROCESS_ENDS_AFTER = True
+    _prestart_runtime(sys.argv[1:])
     try:
         app()
     except ModelfileError as e:  # raised outside a command (should not happen)

@@ -182,9 +182,11 @@ def run_edit(
     """
     if opts is None:
         opts = EditOptions(out=output, in_place=in_place, dry_run=dry_run, diff=diff, as_json=as_json)
-    # one model, its edit and its re-read are all this command allocates, and the process ends after it:
-    # no cyclic collection walks them in between (see modelfile.gcpause)
-    with paused_gc():
+    # one model, its edit and its re-read are all this command allocates: no cyclic collection walks them
+    # in between, nor after when the process ends with the command (see modelfile.gcpause)
+    from . import PROCESS_ENDS_AFTER
+
+    with paused_gc(resume=not PROCESS_ENDS_AFTER):
         return _run_edit(model_path, transform, opts, load_options, save_options)
 
 

@@ -29,17 +29,19 @@ names are recorded in the model's ``rt_info`` (``modelfile/state``) so
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass, field
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ModelfileError
 from ..graph import Graph, Node, Value, fresh_name
 from ..model import Model
 from .report import Report
 from ..formats.openvino.keys import IR_RT_LEGACY, IR_VERSION, OUTPUT_NAMES, RT_INFO
+
+if TYPE_CHECKING:  # (numpy is imported when a value must be decoded or made: cut-state's zero checks need not)
+    import numpy as np
 
 __all__ = ["RT_KEY", "cut_state", "make_state", "restored_names"]
 
@@ -113,11 +115,58 @@ def _beam_gather(rv: Node, beam: Node | None) -> Node | None:
 def _const_value(v: Value | None) -> np.ndarray | None:
     if v is None or v.producer is None or v.producer.op_type != "Const":
         return None
+    import numpy as np
+
     from ..formats.openvino import const_array
 
     try:
         return np.asarray(const_array(v.producer))
     except Exception:  # noqa: BLE001 - a Const we cannot decode (no .bin): not restorable
+        return None
+
+
+#: element types whose all-zero bytes are zeros, and the integer ones (byte size)
+_ZERO_BYTES = frozenset({"f64", "f32", "f16", "bf16", "boolean", "i64", "i32", "i16", "i8", "u64", "u32", "u16",
+                         "u8", "u4", "i4", "u1"})
+_INT_SIZE = {"i64": 8, "i32": 4, "i16": 2, "i8": 1, "u64": 8, "u32": 4, "u16": 2, "u8": 1}
+
+
+class _Const:
+    """What the zero-initialiser checks ask of a Const, from its bytes (numpy only for what bytes cannot say)."""
+
+    __slots__ = ("v", "raw", "et", "shape", "size")
+
+    def __init__(self, v: Value, raw: bytes, et: str, shape: tuple[int, ...]) -> None:
+        self.v, self.raw, self.et, self.shape = v, raw, et, shape
+        self.size = math.prod(shape)
+
+    def all_zero(self) -> bool:
+        if self.et in _ZERO_BYTES and not any(self.raw):
+            return True
+        if self.et in _INT_SIZE:
+            return False  # some byte is not zero
+        arr = _const_value(self.v)  # floats: -0.0 is zero too; packed types: decode
+        return arr is not None and not arr.any()
+
+    def scalar_int(self) -> int | None:
+        n = _INT_SIZE.get(self.et)
+        if self.size != 1:
+            return None
+        if n is not None and len(self.raw) >= n:
+            return int.from_bytes(self.raw[:n], "little", signed=self.et.startswith("i"))
+        arr = _const_value(self.v)
+        return int(arr.reshape(-1)[0]) if arr is not None and arr.size == 1 else None
+
+
+def _const(v: Value | None) -> _Const | None:
+    if v is None or v.producer is None or v.producer.op_type != "Const":
+        return None
+    from ..formats.openvino.binfile import const_info, const_raw
+
+    try:
+        info = const_info(v.producer)
+        return _Const(v, const_raw(v.producer), info.element_type, info.shape)
+    except Exception:  # noqa: BLE001 - a Const we cannot read (no .bin): not restorable
         return None
 
 
@@ -129,13 +178,13 @@ def _zero_init(rv: Node) -> dict[str, str] | None:
         return None
     init = rv.inputs[0]
     p = init.producer
-    arr = _const_value(init)
-    if arr is not None:
-        return {"init_shape": format_shape(tuple(arr.shape))} if arr.size == 0 or not np.any(arr) else None
+    c = _const(init)
+    if c is not None:
+        return {"init_shape": format_shape(c.shape)} if c.size == 0 or c.all_zero() else None
     if p is None or p.op_type != "Broadcast" or len(p.inputs) < 2:
         return None
-    fill = _const_value(p.inputs[0])
-    if fill is None or fill.size != 1 or np.any(fill) or init.shape is None:
+    fill = _const(p.inputs[0])
+    if fill is None or fill.size != 1 or not fill.all_zero() or init.shape is None:
         return None
     # optimum: Concat([Gather(ShapeOf(input_ids), 0), heads, 0, head_dim]) -> the batch comes from an input dim
     out = {"init_shape": format_shape(init.shape)}
@@ -148,11 +197,12 @@ def _zero_init(rv: Node) -> dict[str, str] | None:
         seen.add(id(q))
         if q.op_type == "Gather" and q.inputs and q.inputs[0] is not None and q.inputs[0].producer is not None \
                 and q.inputs[0].producer.op_type in ("ShapeOf",):
-            idx = _const_value(q.inputs[1]) if len(q.inputs) > 1 else None
+            ic = _const(q.inputs[1]) if len(q.inputs) > 1 else None
+            idx = ic.scalar_int() if ic is not None else None
             src = q.inputs[0].producer.inputs[0] if q.inputs[0].producer.inputs else None
             if src is not None and src.producer is not None and src.producer.op_type == "Parameter" \
-                    and idx is not None and idx.size == 1:
-                out["init_batch"] = f"{src.producer.name}:{int(idx.reshape(-1)[0])}"
+                    and idx is not None:
+                out["init_batch"] = f"{src.producer.name}:{idx}"
                 return out
         stack.extend(x for x in q.inputs if x is not None)
     return out if all(isinstance(d, int) and d >= 0 for d in init.shape) else None
@@ -291,9 +341,10 @@ def _record_entry(t: _Var, g: Graph, gather_beam: Node | None, v10: bool) -> dic
         e.update(init)
     if gather_beam is not None:
         gn = t.future
-        axis = _const_value(gn.inputs[2]) if len(gn.inputs) > 2 else None
+        ac = _const(gn.inputs[2]) if len(gn.inputs) > 2 else None
+        axis = ac.scalar_int() if ac is not None else None
         e["beam_input"] = "beam_idx"
-        e["beam_axis"] = str(int(axis.reshape(-1)[0])) if axis is not None and axis.size == 1 else "0"
+        e["beam_axis"] = str(axis) if axis is not None else "0"
         e["beam_gather"] = gn.name
         e["beam_version"] = gn.version or "opset8"
         e["beam_batch_dims"] = str(gn.attrs.get("batch_dims", "0"))
@@ -600,6 +651,8 @@ def _store_record(g: Graph, record: dict[str, Any]) -> None:
 
 def _i64(g: Graph, name: str, values: list[int] | int, at: int) -> Value:
     """A new i64 Const (a list: 1-D; an int: a scalar) inserted at ``at``."""
+    import numpy as np
+
     from ..formats.openvino import new_const
 
     return new_const(g, np.array(values, np.int64), fresh_name(name, g.layer_names()), element_type="i64",
@@ -608,6 +661,8 @@ def _i64(g: Graph, name: str, values: list[int] | int, at: int) -> Value:
 
 def _build_init(g: Graph, rec: dict[str, Any], dtype: str, at: int) -> Value | None:
     """The zero initialiser cut-state pruned: a zero Const, or ``Broadcast(0, [batch, ..., 0, ...])``."""
+    import numpy as np
+
     from ..formats.openvino import new_const
     from ..formats.openvino.names import parse_shape
     from .cut import _NP_TYPES

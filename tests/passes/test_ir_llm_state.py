@@ -311,3 +311,40 @@ def test_rewrite_compacts_the_bin(tmp_path: Path) -> None:
     res = m.save(tmp_path / "out.xml", verify=False, weights="rewrite")
     assert res.weights == "rewritten"
     assert (tmp_path / "out.bin").stat().st_size <= src.with_suffix(".bin").stat().st_size
+
+
+def test_zero_checks_from_bytes_agree_with_the_values(tmp_path: Path) -> None:
+    """cut-state tells a zero initialiser from its bytes (no numpy); where bytes cannot say, it decodes."""
+    from modelfile.formats.openvino import new_const
+    from modelfile.graph import Graph
+    from modelfile.passes.state import _const
+
+    g = Graph("g")
+    cases = [(np.zeros((1, 2, 0, 4), np.float32), "f32", True), (np.array([-0.0, 0.0], np.float32), "f32", True),
+             (np.array([0, 0, 1], np.int64), "i64", False), (np.array([0.0, 0.5], np.float16), "f16", False),
+             (np.full(4, -1.0, np.float32), "nf4", False),  # NF4's code 0 is -1.0: zero bytes, not zeros
+             (np.zeros(4, np.float32), "nf4", True),
+             (np.zeros(3, np.int32), "i32", True)]
+    for k, (arr, et, zero) in enumerate(cases):
+        c = _const(new_const(g, arr, f"c{k}", element_type=et).outputs[0])
+        assert c is not None and c.shape == arr.shape
+        assert (c.size == 0 or c.all_zero()) == zero, (arr, et)
+    for value, et in [(-3, "i64"), (7, "i32"), (200, "u8")]:
+        c = _const(new_const(g, np.array([value]), f"s{et}", element_type=et).outputs[0])
+        assert c is not None and c.scalar_int() == value
+
+
+def test_cut_state_and_its_save_gate_import_no_numpy(tmp_path: Path) -> None:
+    """The edit, the write, the re-read and the lint need offsets and bytes only (numpy costs 60 ms to import)."""
+    import subprocess
+    import sys
+
+    src = _copy(tmp_path, "llama_stateful.xml")
+    code = ("import sys, modelfile\nfrom modelfile.passes.state import cut_state\n"
+            f"m = modelfile.load({str(src)!r}); cut_state(m)\n"
+            f"r = m.save({str(tmp_path / 'out.xml')!r})\n"
+            "print([c.status for c in r.checks], 'numpy' in sys.modules)\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    statuses, numpy_loaded = r.stdout.rsplit("]", 1)
+    assert "failed" not in statuses and numpy_loaded.strip() == "False", r.stdout

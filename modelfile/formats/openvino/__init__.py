@@ -30,7 +30,7 @@ _LAZY = {
     "describe": "summary",
     "format_names": "names", "format_shape": "names", "parse_names": "names", "parse_shape": "names",
     "GraphSource": "reader", "IRDocument": "reader", "LayerSource": "reader",
-    "Weights": "weights", "const_array": "weights", "const_bytes": "weights", "const_info": "weights",
+    "Weights": "binfile", "const_array": "weights", "const_bytes": "weights", "const_info": "binfile",
     "decode": "weights", "encode": "weights", "element_type_of_dtype": "weights", "new_const": "weights",
     "set_const_value": "weights",
     "is_modified": "writer", "render": "writer", "write_model": "writer",

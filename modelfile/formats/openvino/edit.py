@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from ...errors import ModelfileError
 from ...graph import Graph, Node, Value, fresh_name
-from . import new_const, new_parameter, new_result
+from . import new_parameter, new_result
 from .names import format_shape
 from .ionames import ir_version, tensor_name_collisions
 from .shapes import infer_touched, mark_touched, place_of
 from .keys import IR_VERSION
+
+if TYPE_CHECKING:  # (numpy is imported by what decodes or makes values: a cut or a rename never does)
+    import numpy as np
 
 #: model.meta key: the input/output name collisions a model had before an edit
 _CLASHES = "ir_name_clashes"
@@ -116,6 +117,8 @@ def _index_before_users(graph: Graph, value: Value | None) -> int | None:
 
 def freeze_input(model: Any, node: Node, array: np.ndarray) -> list[tuple]:
     """Parameter -> Const holding ``array`` (friendly and tensor names kept)."""
+    from .weights import new_const
+
     g: Graph = model.graph
     v = node.outputs[0]
     et = node.attrs.get("element_type") or value_dtype(v) or "f32"
@@ -137,6 +140,8 @@ def _preview(arr: np.ndarray) -> str:
 
 
 def new_constant(model: Any, name: str, array: np.ndarray, *, like: Value | None = None) -> Value:
+    from .weights import new_const
+
     g: Graph = model.graph
     et = value_dtype(like) if like is not None else None
     node = new_const(g, array, fresh_name(name, g.layer_names()), element_type=et,

@@ -29,7 +29,7 @@ from ...errors import ModelfileError
 from ...gcpause import paused_gc
 from ...graph import Graph, Node, SourcePos, Value, build_node
 from .names import element_type_of_precision, parse_names, parse_shape
-from .weights import Weights
+from .binfile import Weights
 from .xmlscan import (
     EDGE_FAST, FAST_ATTR, FAST_DIM, FAST_HEAD, FAST_PORT, FAST_PORT_ID_FIRST, FAST_REST, El, ScanError, bad_char_offset,
     check_xml_declarations, duplicate_attribute, end_tag_at, line_col, parse_element, skip_misc, start_tag,
@@ -544,8 +544,9 @@ def _named_rest(doc: IRDocument, pos: int, rest: str,
     """:func:`_parse_rest` for ports with tensor names: parsed once per text with the names blanked,
     each layer's names put back (a model whose every layer names its output has few distinct port blocks
     but as many names as layers; parsing each block took half of loading such a model)."""
-    vals = _NAMES_ATTR.findall(rest)
-    key = _NAMES_ATTR.sub('names=""', rest)
+    parts = _NAMES_ATTR.split(rest)  # one pass: the texts between the values, and the values
+    vals = parts[1::2]
+    key = 'names=""'.join(parts[::2])
     got = memo.get(key)
     if got is None:
         try:

@@ -30,8 +30,6 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from ...graph import Graph, Node, Value
 from .runtime import rnn_input_mismatch
 
@@ -213,6 +211,8 @@ def _read_with_openvino(model: Any) -> Any:
         # always with a weights tensor: read_model(str) alone takes the string for a file name. The
         # .bin is mapped, not read: shape inference reads few constants, and an LLM's .bin is gigabytes
         # (copy-on-write: OpenVINO wants a writable array; nothing writes to it)
+        import numpy as np
+
         if bin_path is not None and bin_path.stat().st_size:
             weights = ov.Tensor(np.memmap(bin_path, np.uint8, mode="c"), shared_memory=True)
         else:

@@ -19,21 +19,16 @@ Packing (checked against openvino 2026.4 ``Constant`` bytes; little-endian):
 from __future__ import annotations
 
 import math
-import mmap
-import os
 import struct
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from ...errors import ModelfileError
 from ...graph import Graph, Node, Value
+from .binfile import ConstInfo, Weights, _doc_of, _err, const_info
 from .names import BITS, parse_shape
 from .keys import IR_DATA
-
-if TYPE_CHECKING:
-    from .reader import IRDocument
 
 __all__ = [
     "ConstInfo", "NF4_VALUES", "Weights", "const_array", "const_bytes", "const_info", "decode", "encode",
@@ -300,153 +295,6 @@ def encode(value: Any, element_type: str) -> bytes:
         b2 = (hi[:, 0] << 6) | (hi[:, 1] << 4) | (hi[:, 2] << 2) | hi[:, 3]
         return np.stack([b0, b1, b2], axis=1).astype(np.uint8).tobytes()
     raise ValueError(f"cannot encode element type {et!r}")
-
-
-# ---------------------------------------------------------------------------------------------
-# the .bin file
-# ---------------------------------------------------------------------------------------------
-
-
-class Weights:
-    """The ``.bin`` of a loaded IR: an open file descriptor and a lazy read-only map.
-
-    The descriptor is opened at load so that the data stays the data the XML
-    was read with, even after the file is replaced on disk (by an in-place
-    save, which renames a new file over it).
-    """
-
-    def __init__(self, path: Path | None) -> None:
-        self.path = path
-        self.fd: int | None = None
-        self.size: int | None = None
-        self._map: mmap.mmap | None = None
-        self._array: np.ndarray | None = None
-        if path is not None:
-            try:
-                self.fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
-                self.size = os.fstat(self.fd).st_size
-            except OSError:
-                self.fd = None
-                self.size = None
-
-    @property
-    def exists(self) -> bool:
-        """Whether a ``.bin`` was found at load."""
-        return self.fd is not None
-
-    def array(self) -> np.ndarray:
-        """The whole file as a read-only uint8 array backed by ``mmap`` (nothing is read yet)."""
-        if self._array is None:
-            if self.fd is None:
-                raise FileNotFoundError(str(self.path))
-            if not self.size:
-                self._array = np.zeros(0, np.uint8)
-            else:
-                self._map = mmap.mmap(self.fd, 0, access=mmap.ACCESS_READ)
-                self._array = np.frombuffer(self._map, np.uint8)
-        return self._array
-
-    def pread(self, offset: int, size: int) -> bytes:
-        """Read bytes with ``os.pread`` (no mapping: keeps RSS flat when streaming big blobs)."""
-        if self.fd is None:
-            raise FileNotFoundError(str(self.path))
-        chunks = []
-        while size > 0:
-            b = os.pread(self.fd, min(size, 1 << 24), offset)
-            if not b:
-                break
-            chunks.append(b)
-            offset += len(b)
-            size -= len(b)
-        return b"".join(chunks)
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> "Weights":
-        # read-only and tied to an open file: copies of a model share it
-        return self
-
-    def __copy__(self) -> "Weights":
-        return self
-
-    def close(self) -> None:
-        """Release the map and the descriptor."""
-        self._array = None
-        if self._map is not None:
-            try:
-                self._map.close()
-            except BufferError:  # someone still holds a view; let GC take it
-                pass
-            self._map = None
-        if self.fd is not None:
-            try:
-                os.close(self.fd)
-            except OSError:
-                pass
-            self.fd = None
-
-    def __del__(self) -> None:
-        try:
-            if self.fd is not None:
-                os.close(self.fd)
-        except Exception:
-            pass
-
-
-# ---------------------------------------------------------------------------------------------
-# node-level API
-# ---------------------------------------------------------------------------------------------
-
-
-class ConstInfo(tuple):
-    """``(offset, size, element_type, shape)`` of a Const node."""
-
-    __slots__ = ()
-
-    @property
-    def offset(self) -> int:
-        return self[0]
-
-    @property
-    def size(self) -> int:
-        return self[1]
-
-    @property
-    def element_type(self) -> str:
-        return self[2]
-
-    @property
-    def shape(self) -> tuple[int, ...]:
-        return self[3]
-
-
-def _err(node: Node, message: str) -> ModelfileError:
-    src = node.source
-    doc = getattr(src, "doc", None)
-    pos = node.pos
-    return ModelfileError(message, file=str(getattr(doc, "path", "") or (pos.file if pos else "")),
-                          line=pos.line if pos else 0, column=pos.column if pos else 0)
-
-
-def const_info(node: Node) -> ConstInfo:
-    """Offset, size, element type and static shape of a ``Const`` node (from its attributes)."""
-    if node.op_type.lower() not in ("const", "constant"):
-        raise _err(node, f"layer {node.name!r} is a {node.op_type}, not a Const")
-    a = node.attrs
-    try:
-        et = a["element_type"]
-        shape = parse_shape(a.get("shape", ""))
-        offset = int(a.get("offset", "0"))
-        size = int(a.get("size", "0"))
-    except KeyError as e:
-        raise _err(node, f"Const {node.name!r} has no {e.args[0]!r} attribute") from None
-    except ValueError as e:
-        raise _err(node, f"Const {node.name!r}: bad attribute: {e}") from None
-    if shape is None or any(not isinstance(d, int) or d < 0 for d in shape):
-        raise _err(node, f"Const {node.name!r} has a non-static shape {a.get('shape')!r}")
-    return ConstInfo((offset, size, et, shape))
-
-
-def _doc_of(node: Node) -> "IRDocument | None":
-    return getattr(node.source, "doc", None)
 
 
 def const_bytes(node: Node) -> np.ndarray | bytes:

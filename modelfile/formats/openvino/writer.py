@@ -37,7 +37,7 @@ from ...fileio import atomic_write, copy_fd
 from ...report import SaveResult
 from .names import format_dims, format_names, format_shape, parse_names, parse_shape, precision_of_element_type
 from .reader import BODY_ROLES, PORT_MAP_OF, GraphSource, IRDocument, LayerSource, Style
-from .weights import Weights, const_info
+from .binfile import Weights, const_info
 from .xmlscan import FAST_ATTR, FAST_LAYER, El, Misc, escape_attr, escape_text, fast_tag_span
 from .keys import IR_BACK_EDGES, IR_DATA, IR_PORT_MAP, OUTPUT_NAMES, RT_INFO
 

@@ -18,6 +18,7 @@ that imports openvino, reads, transforms and saves.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -33,6 +34,8 @@ def main() -> int:
     ap.add_argument("--layers", type=int, default=32)
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--cli", action="store_true", help="time the command line against a Python process")
+    ap.add_argument("--baseline", type=Path, help="with --cli: also time this checkout's command line "
+                    "(python -m modelfile with it first on PYTHONPATH), e.g. a worktree of an older commit")
     a = ap.parse_args()
     if a.cli:
         return _cli(a)
@@ -108,23 +111,28 @@ def _cli(a: argparse.Namespace) -> int:
         mf = exe.with_name("modelfile")
         cmd_mf = [str(mf), "cut-state", str(src), "-o", str(out / "ours.xml")] if mf.exists() else \
             [str(exe), "-m", "modelfile", "cut-state", str(src), "-o", str(out / "ours.xml")]
-        rows = (("modelfile cut-state -o (process)", cmd_mf),
+        rows = [("modelfile cut-state -o (process)", cmd_mf, None),
                 ("python: openvino read+transformation+save", [str(exe), "-c", _OV_SCRIPT, str(src),
-                                                               str(out / "theirs.xml")]))
-        for _name, cmd in rows:  # warm the page cache and the byte-compiled modules
-            subprocess.run(cmd, check=True, capture_output=True)
-        times: dict[str, list[float]] = {name: [] for name, _ in rows}
+                                                               str(out / "theirs.xml")], None)]
+        if a.baseline is not None:
+            env = dict(os.environ, PYTHONPATH=str(a.baseline.resolve()))
+            rows.append((f"baseline {a.baseline.name} cut-state -o", [str(exe), "-m", "modelfile", "cut-state",
+                                                                     str(src), "-o", str(out / "base.xml")], env))
+        for _name, cmd, env in rows:  # warm the page cache and the byte-compiled modules
+            subprocess.run(cmd, check=True, capture_output=True, env=env)
+        times: dict[str, list[float]] = {name: [] for name, _, _ in rows}
         for _ in range(a.repeat):
-            for name, cmd in rows:
+            for name, cmd, env in rows:
                 t = time.perf_counter()
-                subprocess.run(cmd, check=True, capture_output=True)
+                subprocess.run(cmd, check=True, capture_output=True, env=env)
                 times[name].append(time.perf_counter() - t)
-        for name, _ in rows:
+        for name, _, _ in rows:
             ts = times[name]
             print(f"{name:44s} min {min(ts):.3f} s  median {statistics.median(ts):.3f} s")
-        ratios = sorted(x / y for x, y in zip(times[rows[0][0]], times[rows[1][0]]))
-        print(f"modelfile / openvino per round: median {statistics.median(ratios):.2f}x "
-              f"(range {ratios[0]:.2f}-{ratios[-1]:.2f}x over {len(ratios)} rounds)")
+        for name, _, _ in [rows[0], *rows[2:]]:
+            ratios = sorted(x / y for x, y in zip(times[name], times[rows[1][0]]))
+            print(f"{name} / openvino per round: median {statistics.median(ratios):.2f}x "
+                  f"(range {ratios[0]:.2f}-{ratios[-1]:.2f}x over {len(ratios)} rounds)")
     return 0
 
 

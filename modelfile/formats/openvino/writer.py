@@ -38,7 +38,7 @@ from ...report import SaveResult
 from .names import format_dims, format_names, format_shape, parse_names, parse_shape, precision_of_element_type
 from .reader import BODY_ROLES, PORT_MAP_OF, GraphSource, IRDocument, LayerSource, Style
 from .binfile import Weights, const_info
-from .xmlscan import FAST_ATTR, FAST_LAYER, El, Misc, escape_attr, escape_text, fast_tag_span
+from .xmlscan import FAST_ATTR, FAST_LAYER, FAST_PORT, El, Misc, escape_attr, escape_text, fast_tag_span
 from .keys import IR_BACK_EDGES, IR_DATA, IR_PORT_MAP, OUTPUT_NAMES, RT_INFO
 
 if TYPE_CHECKING:
@@ -82,6 +82,7 @@ class _Ctx:
         self.plans: dict[Graph, _Plan] = {}
         self.const_place: dict[Node, tuple[int, int]] = {}
         self.bin_note = ""  # why the .bin stays as it is although Consts were dropped
+        self.renamed_only: set[Node] = set()  # touched layers whose text differs only in output names
         self.in_prec = _input_precision_style(self.text)
         self.pruned = 0
         self.touch_all = False
@@ -348,6 +349,9 @@ def _assign(plan: _Plan, ctx: _Ctx) -> None:
             m = _NEW
         elif n in touched or (n in bodies and any(b.changed for b in bodies[n].values())):
             m = _RENDER
+            if n not in bodies and n not in place and _names_only(n, r, plan):
+                m = _PATCH  # only output names differ: set them in the source text, no parse
+                ctx.renamed_only.add(n)
         elif (ids_changed and ids[n] != r.id) or (n in place and _const_moves(n, ctx)):
             m = _PATCH
         else:
@@ -870,8 +874,62 @@ def _set_fast_attr(s: str, name: str, value: str) -> str:
     return s.rstrip() + f' {name}="{escape_attr(value)}"' + s[len(s.rstrip()):]
 
 
+def _drop_fast_attr(s: str, name: str) -> str:
+    """Remove one attribute (and the blank before it) from a fast-path attribute list."""
+    for m in FAST_ATTR.finditer(s):
+        if m.group(1) == name:
+            start = m.start()
+            while start > 0 and s[start - 1] in " \t\r\n":
+                start -= 1
+            return s[:start] + s[m.end():]
+    return s
+
+
+def _names_only(node: Node, rec: LayerSource, plan: _Plan) -> bool:
+    """Whether the layer's text differs from its source only in its output ports' ``names`` (cut-state
+    naming the Concat that now feeds a new output): same type, name, attributes, input values with the
+    types and shapes they were read with, output types, shapes and port ids."""
+    if node.op_type != rec.type0 or node.name != rec.name0 or node.version != rec.version0 \
+            or node.op_type in ("Parameter", "Result") or (node.attrs or None) != (rec.attrs0 or None):
+        return False
+    ins = node._inputs
+    if ins is not rec.inputs0 and ins != rec.inputs0:
+        return False
+    for v in ins:  # (input ports carry the producers' types and dims)
+        if v is None:
+            continue
+        p = v.producer
+        src = p.source if p is not None else None
+        if src.__class__ is not LayerSource or not 0 <= v.index < len(src.ports0):
+            return False
+        _, dt, shape, _ = src.ports0[v.index]
+        if v.dtype != dt or v.shape != shape:
+            return False
+    p0 = rec.ports0
+    outs = node._outputs
+    if len(outs) != len(p0) or any(v.dtype != dt or v.shape != shape for v, (_, dt, shape, _) in zip(outs, p0)):
+        return False
+    in_ids, out_ids = _port_ids(node, rec)
+    return list(in_ids) == list(rec.in_ids) and list(out_ids) == [p[0] for p in p0]
+
+
+def _names_patch(block: str, node: Node) -> str:
+    """The ``<output>`` ports text with each port's ``names`` set as the full render would write it."""
+    out: list[str] = []
+    last = 0
+    for j, pm in enumerate(FAST_PORT.finditer(block)):
+        v = node._outputs[j]
+        names = _port_names(v, _value_name0(v))
+        a = pm.group(1)
+        b = _set_fast_attr(a, "names", format_names(names)) if names else _drop_fast_attr(a, "names")
+        if b != a:
+            out += [block[last:pm.start(1)], b]
+            last = pm.end(1)
+    return "".join(out) + block[last:] if out else block
+
+
 def _fast_patch(node: Node, rec: LayerSource, plan: _Plan, ctx: _Ctx) -> str | None:
-    """Id and Const offset/size changes on a fast-path layer without parsing it."""
+    """Id, Const offset/size and output-name changes on a fast-path layer without parsing it."""
     text = ctx.text
     m = FAST_LAYER.match(text, rec.start)
     if m is None or m.end() != rec.end:
@@ -882,6 +940,11 @@ def _fast_patch(node: Node, rec: LayerSource, plan: _Plan, ctx: _Ctx) -> str | N
     if plan.ids[node] != rec.id:
         la = _set_fast_attr(la, "id", plan.ids[node])
     place = ctx.const_place.get(node)
+    if node in ctx.renamed_only:
+        if place is not None or m.group(9) is None:
+            return None
+        s9, e9 = m.span(9)
+        return "".join((text[rec.start:s1], la, text[e1:s9], _names_patch(text[s9:e9], node), text[e9:rec.end]))
     if m.group(7) is not None and place is not None:
         s2, e2 = m.span(7)
         da = text[s2:e2]

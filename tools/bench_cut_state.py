@@ -119,12 +119,12 @@ def _cli(a: argparse.Namespace) -> int:
             rows.append((f"baseline {a.baseline.name} cut-state -o", [str(exe), "-m", "modelfile", "cut-state",
                                                                      str(src), "-o", str(out / "base.xml")], env))
         for _name, cmd, env in rows:  # warm the page cache and the byte-compiled modules
-            subprocess.run(cmd, check=True, capture_output=True, env=env)
+            subprocess.run(cmd, check=True, capture_output=True, env=env, cwd=tmp)
         times: dict[str, list[float]] = {name: [] for name, _, _ in rows}
         for _ in range(a.repeat):
             for name, cmd, env in rows:
                 t = time.perf_counter()
-                subprocess.run(cmd, check=True, capture_output=True, env=env)
+                subprocess.run(cmd, check=True, capture_output=True, env=env, cwd=tmp)
                 times[name].append(time.perf_counter() - t)
         for name, _, _ in rows:
             ts = times[name]

@@ -887,22 +887,25 @@ def _drop_fast_attr(s: str, name: str) -> str:
 
 def _names_only(node: Node, rec: LayerSource, plan: _Plan) -> bool:
     """Whether the layer's text differs from its source only in its output ports' ``names`` (cut-state
-    naming the Concat that now feeds a new output): same type, name, attributes, input values with the
-    types and shapes they were read with, output types, shapes and port ids."""
+    naming the Concat that now feeds a new output, and reading a new Parameter where a ReadValue was):
+    same type, name, attributes and port ids; inputs of the types and shapes the source's inputs had
+    when read (the edges may differ: they are not in the layer); outputs of the same types and shapes."""
     if node.op_type != rec.type0 or node.name != rec.name0 or node.version != rec.version0 \
             or node.op_type in ("Parameter", "Result") or (node.attrs or None) != (rec.attrs0 or None):
         return False
-    ins = node._inputs
-    if ins is not rec.inputs0 and ins != rec.inputs0:
+    ins, ins0 = node._inputs, rec.inputs0
+    if len(ins) != len(ins0):
         return False
-    for v in ins:  # (input ports carry the producers' types and dims)
-        if v is None:
+    for v, v0 in zip(ins, ins0):  # (input ports carry the types and dims of what feeds them)
+        if v is None or v0 is None:
+            if v is not v0:
+                return False
             continue
-        p = v.producer
+        p = v0.producer
         src = p.source if p is not None else None
-        if src.__class__ is not LayerSource or not 0 <= v.index < len(src.ports0):
+        if src.__class__ is not LayerSource or not 0 <= v0.index < len(src.ports0):
             return False
-        _, dt, shape, _ = src.ports0[v.index]
+        _, dt, shape, _ = src.ports0[v0.index]
         if v.dtype != dt or v.shape != shape:
             return False
     p0 = rec.ports0

@@ -539,14 +539,40 @@ def _parse_rest(doc: IRDocument, pos: int, rest: str) -> tuple[Any, Any, Any] | 
 _NAMES_ATTR = re.compile(r'(?<=[ \t\r\n])names="([^"]*)"')
 
 
+def _blank_names(rest: str) -> tuple[str, list[str]]:
+    """``rest`` with every ``names="..."`` value emptied, and the values: what splitting on
+    :data:`_NAMES_ATTR` gives, found with ``str.find`` (a layer has one or two; the regex's look-behind
+    tried every character)."""
+    find = rest.find
+    i = find('names="')
+    if i < 0:
+        return rest, []
+    vals: list[str] = []
+    out: list[str] = []
+    last = 0
+    while i >= 0:
+        j = find('"', i + 7)
+        if j < 0:
+            break
+        if i > 0 and rest[i - 1] in " \t\r\n":
+            out.append(rest[last:i + 7])
+            vals.append(rest[i + 7:j])
+            last = j
+            i = find('names="', j + 1)
+        else:  # the end of another attribute's name
+            i = find('names="', i + 1)
+    if not vals:
+        return rest, vals
+    out.append(rest[last:])
+    return "".join(out), vals
+
+
 def _named_rest(doc: IRDocument, pos: int, rest: str,
                 memo: dict[str, tuple[Any, list[int]]]) -> tuple[Any, Any, Any] | None:
     """:func:`_parse_rest` for ports with tensor names: parsed once per text with the names blanked,
     each layer's names put back (a model whose every layer names its output has few distinct port blocks
     but as many names as layers; parsing each block took half of loading such a model)."""
-    parts = _NAMES_ATTR.split(rest)  # one pass: the texts between the values, and the values
-    vals = parts[1::2]
-    key = 'names=""'.join(parts[::2])
+    key, vals = _blank_names(rest)
     got = memo.get(key)
     if got is None:
         try:

@@ -764,3 +764,20 @@ def test_node_listed_twice_is_refused() -> None:
     m = read_text(GOOD)
     with pytest.raises(ValueError, match="already in this graph"):  # the graph keeps its nodes unique
         m.graph.nodes.insert(1, m.graph.nodes[1])
+
+
+def test_blank_names_is_the_regex_split() -> None:
+    """The loader blanks ``names="..."`` values with str.find; it must cut exactly where the regex does."""
+    import random
+
+    from modelfile.formats.openvino.reader import _NAMES_ATTR, _blank_names
+
+    def by_regex(r: str) -> tuple[str, list[str]]:
+        parts = _NAMES_ATTR.split(r)
+        return 'names=""'.join(parts[::2]), parts[1::2]
+
+    rnd = random.Random(0)
+    pieces = ['names="', '"', " ", "\n", "\t", "a", ",", 'tensor_names="', '<port id="0" ', ">", "</port>"]
+    for _ in range(20000):
+        r = "".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 14)))
+        assert _blank_names(r) == by_regex(r), repr(r)

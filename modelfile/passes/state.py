@@ -454,7 +454,7 @@ def _params_first(g: Graph, new: list[Node]) -> None:
     rest = [n for n in g.nodes if id(n) not in moving]
     at = next((k + 1 for k in range(len(rest) - 1, -1, -1) if rest[k].op_type == "Parameter"), 0)
     moved = [n for n in g.nodes if id(n) in moving]
-    g.nodes = rest[:at] + moved + rest[at:]
+    g.nodes.replace_all(rest[:at] + moved + rest[at:])
 
 
 def _v10_output(g: Graph, t: _Var, src: Value, outputs_before: set[int]) -> Value:

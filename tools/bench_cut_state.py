@@ -28,6 +28,16 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
+def _model(a: argparse.Namespace, out: Path) -> Path:
+    """``--model``, or a KV-cache IR of ``--layers`` layers built in ``out`` with OpenVINO's opset API."""
+    if a.model is not None:
+        return Path(a.model)
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from make_fixtures_llm import make_kv_opset
+
+    return make_kv_opset(out / "model", a.layers)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", type=Path)
@@ -48,12 +58,7 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp)
-        src = a.model
-        if src is None:
-            sys.path.insert(0, str(Path(__file__).resolve().parent))
-            from make_fixtures_llm import make_kv_opset
-
-            src = make_kv_opset(out / "model", a.layers)
+        src = _model(a, out)
 
         def ours() -> None:  # what `modelfile cut-state` does: the save gate re-reads, lints, runs OpenVINO
             m = modelfile.load(src)
@@ -102,12 +107,7 @@ def _cli(a: argparse.Namespace) -> int:
     exe = Path(sys.executable)
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp)
-        src = a.model
-        if src is None:
-            sys.path.insert(0, str(Path(__file__).resolve().parent))
-            from make_fixtures_llm import make_kv_opset
-
-            src = make_kv_opset(out / "model", a.layers)
+        src = _model(a, out)
         mf = exe.with_name("modelfile")
         cmd_mf = [str(mf), "cut-state", str(src), "-o", str(out / "ours.xml")] if mf.exists() else \
             [str(exe), "-m", "modelfile", "cut-state", str(src), "-o", str(out / "ours.xml")]

@@ -12,19 +12,15 @@ from pathlib import Path
 import pytest
 
 import modelfile
-from conftest import CORPUS, FIXTURES
+from conftest import CORPUS
+from ir_edits import IR_FILES, copy_ir, real_edits
 from modelfile.errors import ModelfileError, Severity
 from modelfile.lint import lint_file
 from modelfile.lint.config import FileSettings
 from modelfile.lint.ir_delta import DeltaSource, delta_errors
-from modelfile.mo_input import parse_output
-from modelfile.passes.cut import cut
-from modelfile.passes.rename import rename
 
 ROOT = Path(__file__).resolve().parents[2]
 
-IR_FILES = sorted(p for p in [*CORPUS.glob("openvino/**/*.xml"), *FIXTURES.glob("**/*.xml")]
-                  if b"<net" in p.read_bytes()[:4096])
 
 #: a source none of whose layers is a layer of any file here: every layer counts as re-rendered
 _OTHER = """<?xml version="1.0"?>
@@ -111,28 +107,12 @@ def test_records_on_mutated_files(tmp_path: Path) -> None:
     assert {"IR009", "IR012", "IR014", "IR015", "IR016"} <= set(codes), codes
 
 
-def _edits(m: modelfile.Model) -> list[tuple[str, object]]:
-    out: list[tuple[str, object]] = []
-    g = m.graph
-    if g.inputs and g.inputs[0].name:
-        name = g.inputs[0].name
-        out.append(("rename", lambda mm: rename(mm, {name: name + "_renamed"})))
-    inner = [v for n in list(g.nodes)[len(g.nodes) // 3: 2 * len(g.nodes) // 3] for v in n.outputs
-             if v.name and v not in g.outputs and n.op_type not in ("Const", "Parameter")]
-    if inner:
-        out.append(("cut", lambda mm, v=inner[0].name: cut(mm, [], parse_output(v))))
-    return out
-
-
 @pytest.mark.parametrize("path", IR_FILES, ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_edits_of_real_files(path: Path, tmp_path: Path) -> None:
-    src = tmp_path / "src.xml"
-    shutil.copyfile(path, src)
-    if path.with_suffix(".bin").is_file():
-        shutil.copyfile(path.with_suffix(".bin"), src.with_suffix(".bin"))
+    src = copy_ir(path, tmp_path)
     probe = modelfile.load(src)
     before = Counter(_errors(src))
-    for label, edit in _edits(probe):
+    for label, edit in real_edits(probe):
         m = modelfile.load(src)
         try:
             edit(m)  # type: ignore[operator]

@@ -20,9 +20,9 @@ LLM = FIXTURES / "openvino" / "llm"
 
 @pytest.fixture()
 def fresh_worker():  # type: ignore[no-untyped-def]
-    runtime._Worker.kill()
+    runtime._WORKER.kill()
     yield
-    runtime._Worker.kill()
+    runtime._WORKER.kill()
 
 
 def _kv(tmp: Path) -> Path:
@@ -34,11 +34,11 @@ def _kv(tmp: Path) -> Path:
 @needs_openvino
 def test_worker_reads_in_another_process(tmp_path: Path, fresh_worker: None) -> None:
     runtime.warm()
-    p = runtime._Worker.proc
+    p = runtime._WORKER.proc
     assert p is not None and p.pid != os.getpid()
     rc = HANDLER.runtime_check(_kv(tmp_path))
     assert rc.ok is True and rc.runtime == "openvino"
-    assert runtime._Worker.proc is p  # reused, not restarted
+    assert runtime._WORKER.proc is p  # reused, not restarted
 
 
 @needs_openvino
@@ -58,7 +58,7 @@ def test_a_crash_is_a_failed_check(tmp_path: Path, fresh_worker: None, monkeypat
     monkeypatch.setattr(runtime, "_BOOT", "import os, sys; sys.stdin.readline(); os.abort()")
     rc = HANDLER.runtime_check(_kv(tmp_path))
     assert rc.ok is False and "crashed (signal 6)" in rc.message
-    assert runtime._Worker.proc is None
+    assert runtime._WORKER.proc is None
 
 
 @needs_openvino
@@ -66,7 +66,7 @@ def test_a_hang_is_a_failed_check(tmp_path: Path, fresh_worker: None, monkeypatc
     monkeypatch.setattr(runtime, "_BOOT", "import time; time.sleep(60)")
     rc = HANDLER.runtime_check(_kv(tmp_path), timeout=1.0)
     assert rc.ok is False and "did not finish within 1 s" in rc.message
-    assert runtime._Worker.proc is None  # killed
+    assert runtime._WORKER.proc is None  # killed
 
 
 @needs_openvino
@@ -74,10 +74,38 @@ def test_save_gate_uses_the_worker(tmp_path: Path, fresh_worker: None) -> None:
     m = modelfile.load(_kv(tmp_path))
     res = m.save(tmp_path / "out.xml", **{})
     assert [c.status for c in res.checks if c.name == "runtime"] == ["passed"]
-    assert runtime._Worker.proc is not None
+    assert runtime._WORKER.proc is not None
 
 
 def test_warm_runtime_never_raises(tmp_path: Path) -> None:
     modelfile.io.warm_runtime(tmp_path / "missing.xml")
     (tmp_path / "junk.txt").write_text("not a model")
     modelfile.io.warm_runtime(tmp_path / "junk.txt")
+
+
+def test_worker_answers_each_request_in_turn() -> None:
+    """Two threads asking at once each get their own answer; an answer cut short is a crash, not a hang."""
+    import sys
+    import threading
+
+    from modelfile.formats.worker import Worker
+
+    echo = ("import json, sys\nfor line in sys.stdin:\n    r = json.loads(line)\n"
+            "    sys.stdout.write(json.dumps({'n': r['n']}) + ('' if r['n'] < 0 else '\\n')); sys.stdout.flush()\n"
+            "    if r['n'] < 0: break\n")
+    w = Worker(lambda: [sys.executable, "-c", echo])
+    got: dict[int, object] = {}
+
+    def ask(n: int) -> None:
+        got[n] = w.ask({"n": n}, 30)[0]
+
+    threads = [threading.Thread(target=ask, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert got == {n: {"n": n} for n in range(8)}
+    answer, why = w.ask({"n": -1}, 30)
+    assert answer is None and why == "exit code 0" and w.proc is None
+    assert w.ask({"n": 3}, 30) == ({"n": 3}, "")  # started again
+    w.kill()

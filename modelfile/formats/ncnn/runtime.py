@@ -9,18 +9,16 @@ Layer types the app registers itself are registered as placeholders.
 from __future__ import annotations
 
 import importlib.util
-import json
-import select
-import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from ..base import RuntimeCheck
+from ..worker import Worker
 
 __all__ = ["check_load", "warm"]
 
-_WORKER = r'''
+_WORKER_CODE = r'''
 import json, os, sys, tempfile
 import ncnn
 keep = []
@@ -56,40 +54,20 @@ for line in sys.stdin:
 '''
 
 
-class _Worker:
-    proc: subprocess.Popen[bytes] | None = None
+def _argv() -> list[str]:
+    return [sys.executable, "-c", _WORKER_CODE]
 
-    @classmethod
-    def get(cls) -> subprocess.Popen[bytes]:
-        p = cls.proc
-        if p is None or p.poll() is not None:
-            p = cls.proc = subprocess.Popen([sys.executable, "-c", _WORKER], stdin=subprocess.PIPE,
-                                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-        return p
 
-    @classmethod
-    def kill(cls) -> None:
-        if cls.proc is not None:
-            cls.proc.kill()
-            cls.proc.wait()
-            cls.proc = None
+_WORKER = Worker(_argv)
 
 
 def warm() -> None:
     """Start the worker (it imports ncnn right away) unless it is running or ncnn is not installed."""
     if importlib.util.find_spec("ncnn") is not None:
         try:
-            _Worker.get()
+            _WORKER.start()
         except OSError:  # check_load will say so
             pass
-
-
-def _readline(p: subprocess.Popen[bytes], timeout: float) -> bytes | None:
-    assert p.stdout is not None
-    ready, _, _ = select.select([p.stdout], [], [], timeout)
-    if not ready:
-        return None
-    return p.stdout.readline()
 
 
 def check_load(param: Path, bin_path: Path, *, custom_layers: Sequence[str] = (),
@@ -101,23 +79,14 @@ def check_load(param: Path, bin_path: Path, *, custom_layers: Sequence[str] = ()
         binary = f.read(4) == b"\xdd\x85\x76\x00"
     req = {"param": str(param), "bin": str(bin_path) if bin_path.exists() else "", "binary": binary,
            "custom": list(custom_layers)}
-    p = _Worker.get()
-    assert p.stdin is not None
     try:
-        p.stdin.write((json.dumps(req) + "\n").encode())
-        p.stdin.flush()
-        line = _readline(p, timeout)
-    except (BrokenPipeError, OSError):
-        line = b""
-    if line is None:
-        _Worker.kill()
-        return RuntimeCheck(False, f"ncnn did not finish loading within {timeout:.0f} s", runtime="ncnn")
-    if not line:
-        code = p.wait()
-        _Worker.proc = None
-        sig = f"signal {-code}" if code < 0 else f"exit code {code}"
-        return RuntimeCheck(False, f"ncnn crashed ({sig}) while loading the model", runtime="ncnn")
-    r = json.loads(line)
+        r, why = _WORKER.ask(req, timeout)
+    except OSError as e:
+        return RuntimeCheck(False, f"ncnn could not be started: {e}", runtime="ncnn")
+    if r is None:
+        if why == "timeout":
+            return RuntimeCheck(False, f"ncnn did not finish loading within {timeout:.0f} s", runtime="ncnn")
+        return RuntimeCheck(False, f"ncnn crashed ({why}) while loading the model", runtime="ncnn")
     first = next((ln for ln in r["stderr"].splitlines() if ln.strip()), "")
     if r["param"] != 0:
         return RuntimeCheck(False, f"load_param failed{': ' + first if first else ''}", runtime="ncnn")

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
     from .reader import IRDocument
 
-__all__ = ["ConstInfo", "Weights", "const_info", "const_raw"]
+__all__ = ["ConstInfo", "Weights", "const_info", "const_raw", "const_span"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -174,11 +174,9 @@ def _doc_of(node: Node) -> "IRDocument | None":
     return getattr(node.source, "doc", None)
 
 
-def const_raw(node: Node) -> bytes:
-    """A Const's packed bytes as ``bytes`` (new data if set, else read from the ``.bin``), without numpy."""
-    data = node.meta.get(IR_DATA)
-    if data is not None:
-        return bytes(data)
+def const_span(node: Node) -> tuple[Weights, ConstInfo]:
+    """The ``.bin`` a Const without new data reads and where in it; raises when the file or the range is
+    missing (the one place those errors are worded)."""
     info = const_info(node)
     doc = _doc_of(node)
     weights: Weights | None = doc.weights if doc is not None else None
@@ -188,4 +186,13 @@ def const_raw(node: Node) -> bytes:
     if info.offset < 0 or info.size < 0 or info.offset + info.size > (weights.size or 0):
         raise _err(node, f"Const {node.name!r}: bytes {info.offset}..{info.offset + info.size} lie beyond "
                          f"the end of {weights.path.name if weights.path else '.bin'} ({weights.size} bytes)")
+    return weights, info
+
+
+def const_raw(node: Node) -> bytes:
+    """A Const's packed bytes as ``bytes`` (new data if set, else read from the ``.bin``), without numpy."""
+    data = node.meta.get(IR_DATA)
+    if data is not None:
+        return bytes(data)
+    weights, info = const_span(node)
     return weights.pread(info.offset, info.size)

@@ -26,7 +26,7 @@ import numpy as np
 
 from ...errors import ModelfileError
 from ...graph import Graph, Node, Value
-from .binfile import ConstInfo, Weights, _doc_of, _err, const_info
+from .binfile import ConstInfo, Weights, _err, const_info, const_span
 from .names import BITS, parse_shape
 from .keys import IR_DATA
 
@@ -302,15 +302,7 @@ def const_bytes(node: Node) -> np.ndarray | bytes:
     data = node.meta.get(IR_DATA)
     if data is not None:
         return data
-    info = const_info(node)
-    doc = _doc_of(node)
-    weights: Weights | None = doc.weights if doc is not None else None
-    if weights is None or not weights.exists:
-        where = weights.path.name if weights is not None and weights.path else "the .bin"
-        raise _err(node, f"Const {node.name!r} needs weights but {where} does not exist")
-    if info.offset < 0 or info.size < 0 or info.offset + info.size > (weights.size or 0):
-        raise _err(node, f"Const {node.name!r}: bytes {info.offset}..{info.offset + info.size} lie beyond "
-                         f"the end of {weights.path.name if weights.path else '.bin'} ({weights.size} bytes)")
+    weights, info = const_span(node)
     return weights.array()[info.offset: info.offset + info.size]
 
 

@@ -5,24 +5,16 @@ and fixture IR, and with a prior that has nothing to do with the file, the re-re
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import CORPUS, FIXTURES
+from ir_edits import IR_FILES, copy_ir, real_edits
 
 import modelfile
 from modelfile.errors import ModelfileError
 from modelfile.formats.openvino.reader import LayerSource, read_path
 from modelfile.graph import Graph
-from modelfile.mo_input import parse_output
-from modelfile.passes.cut import cut
-from modelfile.passes.rename import rename
-from modelfile.passes.state import cut_state
-
-IR_FILES = sorted(p for p in [*CORPUS.glob("openvino/**/*.xml"), *FIXTURES.glob("**/*.xml")]
-                  if b"<net" in p.read_bytes()[:4096])
 
 
 def _signature(g: Graph) -> list[Any]:
@@ -45,34 +37,11 @@ def _signature(g: Graph) -> list[Any]:
     return out
 
 
-def _edits(m: modelfile.Model) -> list[tuple[str, Any]]:
-    out: list[tuple[str, Any]] = [("none", lambda mm: None)]
-    g = m.graph
-    if g.inputs and g.inputs[0].name:
-        name = g.inputs[0].name
-        out.append(("rename", lambda mm: rename(mm, {name: name + "_renamed"})))
-    inner = [v for n in list(g.nodes)[len(g.nodes) // 3: 2 * len(g.nodes) // 3] for v in n.outputs
-             if v.name and v not in g.outputs and n.op_type not in ("Const", "Parameter")]
-    if inner:
-        out.append(("cut", lambda mm, v=inner[0].name: cut(mm, [], parse_output(v))))
-    if any(n.op_type == "ReadValue" for n in g.nodes):
-        out.append(("cut-state", cut_state))
-    return out
-
-
-def _copy(path: Path, tmp: Path) -> Path:
-    src = tmp / "src.xml"
-    shutil.copyfile(path, src)
-    if path.with_suffix(".bin").is_file():
-        shutil.copyfile(path.with_suffix(".bin"), src.with_suffix(".bin"))
-    return src
-
-
 @pytest.mark.parametrize("path", IR_FILES, ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_reread_with_prior_is_the_plain_read(path: Path, tmp_path: Path) -> None:
-    src = _copy(path, tmp_path)
+    src = copy_ir(path, tmp_path)
     reused = 0
-    for label, edit in _edits(modelfile.load(src)):
+    for label, edit in [("none", lambda mm: None), *real_edits(modelfile.load(src))]:
         m = modelfile.load(src)
         try:
             edit(m)
@@ -99,7 +68,7 @@ def test_reread_with_prior_is_the_plain_read(path: Path, tmp_path: Path) -> None
 def test_an_unrelated_prior_changes_nothing(tmp_path: Path) -> None:
     """Another file's records share layer ids with this one; none of their texts match, and the read is plain."""
     b = IR_FILES[-1]
-    other = modelfile.load(_copy(b, tmp_path))
+    other = modelfile.load(copy_ir(b, tmp_path))
     for path in IR_FILES:
         plain, _ = read_path(path, check_weights=False)
         # (b itself: every layer is the prior's text)

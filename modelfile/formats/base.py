@@ -96,6 +96,9 @@ class EditOps(Protocol):
     def finish(self) -> list["Change"]:
         """Tidy up after a transform (e.g. unused Split tops)."""
 
+    def weights_bytes(self) -> int | None:
+        """The size the weights file has after a save of the model as it is now (None: not known here)."""
+
 
 class FormatHandler(ABC):
     """One file format: how to recognise, read, write, describe and edit it."""

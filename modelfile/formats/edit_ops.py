@@ -82,3 +82,7 @@ class ModuleEditOps:
 
     def finish(self) -> list[Change]:
         return _changes(self.module.finish(self.model))
+
+    def weights_bytes(self) -> int | None:
+        fn = getattr(self.module, "weights_bytes", None)
+        return fn(self.model) if fn is not None else None

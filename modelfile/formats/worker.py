@@ -45,7 +45,8 @@ class Worker:
 
     def ask(self, request: dict[str, Any], timeout: float) -> tuple[dict[str, Any] | None, str]:
         """``(answer, "")``, or ``(None, why)`` when the child does not answer: ``"timeout"`` (it is killed),
-        or how it ended (``"signal 11"``, ``"exit code 1"``); raises OSError when it cannot start."""
+        how it ended (``"signal 11"``, ``"exit code 1"``), or that its answer was not JSON (it is killed);
+        raises OSError when it cannot start."""
         import select
 
         with self._lock:
@@ -65,4 +66,8 @@ class Worker:
                 code = p.wait()
                 self.proc = None
                 return None, f"signal {-code}" if code < 0 else f"exit code {code}"
-            return json.loads(line), ""
+            try:
+                return json.loads(line), ""
+            except ValueError:  # not the protocol: a child that cannot be trusted any more
+                self.kill()
+                return None, "an answer that is not JSON"

@@ -22,7 +22,6 @@ from ..mo_input import InputSpec, OutputSpec, value_shape
 from .locate import Place, locate
 from .prune import prune
 from .report import Report, removal_summary
-from ..formats.openvino.keys import IR_DATA
 
 __all__ = ["cut", "format_ops", "removal_summary", "value_array"]
 
@@ -114,7 +113,7 @@ def _cut(model: Model, inputs: list[InputSpec] | None, outputs: list[OutputSpec]
     ops = format_ops(model)
     g = model.graph
     ops.prepare()
-    bin_before = _weight_bytes(model)
+    bin_before = ops.weights_bytes()
     originals = list(g.inputs)
     order: list[Value] = []
     new_inputs = 0
@@ -185,7 +184,7 @@ def _cut(model: Model, inputs: list[InputSpec] | None, outputs: list[OutputSpec]
     for n in removed:
         report.add("remove-layer", n.name, before=n.op_type)
     if removed:
-        report.notes.insert(0, removal_summary(removed, bin_before, _weight_bytes(model)))
+        report.notes.insert(0, removal_summary(removed, bin_before, ops.weights_bytes()))
     if new_inputs:
         report.notes.extend(_still_required(g, originals, order))
     report.extend_changes(ops.finish())
@@ -204,25 +203,6 @@ def _still_required(g: Any, originals: list[Value], named: list[Value]) -> list[
         label = v.names[0] if v.names else (v.name or (v.producer.name if v.producer else "?"))
         out.append(f"the original input {label!r} is still required: {who} read{'s' if len(readers) == 1 else ''} it")
     return out
-
-
-def _weight_bytes(model: Model) -> int:
-    """Bytes of distinct ``Const`` data the graph holds (an IR's rewritten .bin; 0 for formats without Consts)."""
-    seen: set[Any] = set()
-    total = 0
-    for n in model.graph.nodes:
-        if n.op_type != "Const":
-            continue
-        data = n._meta.get(IR_DATA) if n._meta else None
-        key = ("mem", id(data)) if data is not None else (n.attrs.get("offset"), n.attrs.get("size"))
-        if key in seen:
-            continue
-        seen.add(key)
-        try:
-            total += len(data) if data is not None else int(n.attrs.get("size", "0") or 0)
-        except (TypeError, ValueError):
-            pass
-    return total
 
 
 def _shape_text(shape: list[int | None] | None) -> str:

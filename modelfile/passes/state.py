@@ -162,12 +162,17 @@ def _const(v: Value | None) -> _Const | None:
     if v is None or v.producer is None or v.producer.op_type != "Const":
         return None
     from ..formats.openvino.binfile import const_info, const_raw
+    from ..formats.openvino.names import BITS
 
     try:
         info = const_info(v.producer)
-        return _Const(v, const_raw(v.producer), info.element_type, info.shape)
+        c = _Const(v, const_raw(v.producer), info.element_type, info.shape)
     except Exception:  # noqa: BLE001 - a Const we cannot read (no .bin): not restorable
         return None
+    bits = BITS.get(c.et)
+    if bits is None or c.et in ("u3", "u6") or len(c.raw) != (c.size * bits + 7) // 8:
+        return None  # a size its shape does not give (decoding refuses it): not restorable
+    return c
 
 
 def _zero_init(rv: Node) -> dict[str, str] | None:

@@ -75,3 +75,28 @@ def test_cut_inner_input_names_the_input_still_required(tmp_path: Path) -> None:
     om = ov.Core().read_model(str(out))
     assert [set(i.get_names()) for i in om.inputs] == [{"418"}, {"input.1"}]
     assert "names=" not in out.read_text()
+
+
+def test_cut_note_says_what_the_save_does_to_the_bin(tmp_path: Path) -> None:
+    """A cut that drops a little keeps the .bin (under 1/16 of it unused): its note claims no shrink; one that
+    drops most of it gives the size the written .bin has."""
+    from conftest import FIXTURES
+
+    llm = FIXTURES / "openvino" / "llm" / "llama_stateful.xml"
+    src = tmp_path / "llm.xml"
+    shutil.copyfile(llm, src)
+    shutil.copyfile(llm.with_suffix(".bin"), src.with_suffix(".bin"))
+    kept = shrunk = 0
+    for name in ("177", "logits"):  # (cut at logits: the last layers, most of the weights go)
+        m = modelfile.load(src)
+        rep = cut(m, parse_input(name), [])
+        res = m.handler.write(m, tmp_path / f"{name}.xml")
+        size = (tmp_path / f"{name}.bin").stat().st_size
+        claims = [n for n in rep.notes if ".bin" in n]
+        if size == src.with_suffix(".bin").stat().st_size:
+            assert not claims and any(n.startswith("bin: unchanged") for n in res.notes), (name, rep.notes)
+            kept += 1
+        else:
+            assert claims and claims[0].endswith(f"→ {size / 1e3:.1f} kB"), (name, claims, size)
+            shrunk += 1
+    assert kept == shrunk == 1

@@ -109,3 +109,31 @@ def test_worker_answers_each_request_in_turn() -> None:
     assert answer is None and why == "exit code 0" and w.proc is None
     assert w.ask({"n": 3}, 30) == ({"n": 3}, "")  # started again
     w.kill()
+
+
+@needs_openvino
+def test_relative_paths_after_a_change_of_directory(tmp_path: Path, fresh_worker: None,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """The worker keeps the directory it started in; the caller's relative paths still name its files."""
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir()
+    b.mkdir()
+    src = _kv(a)
+    monkeypatch.chdir(a)
+    m = modelfile.load(src.name)
+    assert [c.status for c in m.save("first.xml").checks if c.name == "runtime"] == ["passed"]
+    monkeypatch.chdir(b)
+    shutil.copyfile(a / "kv.xml", b / "kv.xml")
+    shutil.copyfile(a / "kv.bin", b / "kv.bin")
+    m = modelfile.load("kv.xml")
+    assert [c.status for c in m.save("second.xml").checks if c.name == "runtime"] == ["passed"]
+
+
+def test_an_answer_that_is_not_json_is_no_answer() -> None:
+    import sys
+
+    from modelfile.formats.worker import Worker
+
+    w = Worker(lambda: [sys.executable, "-c", "import sys\nfor _ in sys.stdin:\n    print('noise', flush=True)\n"])
+    assert w.ask({}, 30) == (None, "an answer that is not JSON")
+    assert w.proc is None  # killed: its next answer could not be trusted either

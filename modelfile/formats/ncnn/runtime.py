@@ -9,6 +9,7 @@ Layer types the app registers itself are registered as placeholders.
 from __future__ import annotations
 
 import importlib.util
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -77,8 +78,9 @@ def check_load(param: Path, bin_path: Path, *, custom_layers: Sequence[str] = ()
         return RuntimeCheck(None, skipped='ncnn not installed: pip install "modelfile[ncnn]"', runtime="ncnn")
     with open(param, "rb") as f:
         binary = f.read(4) == b"\xdd\x85\x76\x00"
-    req = {"param": str(param), "bin": str(bin_path) if bin_path.exists() else "", "binary": binary,
-           "custom": list(custom_layers)}
+    # absolute: the worker keeps the working directory it started in, the caller may have moved since
+    req = {"param": os.path.abspath(param), "bin": os.path.abspath(bin_path) if bin_path.exists() else "",
+           "binary": binary, "custom": list(custom_layers)}
     try:
         r, why = _WORKER.ask(req, timeout)
     except OSError as e:

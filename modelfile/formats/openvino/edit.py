@@ -21,7 +21,7 @@ _CLASHES = "ir_name_clashes"
 __all__ = [
     "always_keep", "finish", "freeze_input", "is_input", "keep_roots", "new_constant", "new_input",
     "order_inputs", "prepare", "refresh_outputs", "remove_node", "rename_tensor", "rename_v10_io", "rename_value", "set_input", "set_outputs",
-    "set_parameter", "to_ir_shape", "value_dtype", "value_shape",
+    "set_parameter", "to_ir_shape", "value_dtype", "value_shape", "weights_bytes",
 ]
 
 _SINKS = ("Result", "Assign")
@@ -329,3 +329,36 @@ def rename_v10_io(model: Any, value: Value, old: str, new: str) -> list[tuple]:
             value.name = new
         changes.append(("rename-tensor", old, old, new))
     return changes
+
+
+def weights_bytes(model: Any) -> int | None:
+    """The size of the ``.bin`` a save (``weights="auto"``) writes for the model as it is now: the source's
+    while no Const has new data and the dropped ones leave under 1/16 of it unused (see the writer's
+    ``_plan_bin``), else the bytes of the distinct Consts (before the writer's de-duplication by content)."""
+    from .keys import IR_DATA
+    from .writer import _COMPACT_AT, _dead_bytes
+
+    doc = getattr(getattr(model, "state", None), "doc", None)
+    consts = [n for n in model.graph.nodes if n.op_type == "Const"]
+    fresh = any(n._meta and n._meta.get(IR_DATA) is not None for n in consts)
+    size = doc.weights.size if doc is not None and doc.weights.exists else None
+    if size is not None and not fresh:
+        live = set(consts)
+        if all(n in live for n in doc.consts):
+            return size
+        dead = _dead_bytes(consts, doc)
+        if dead is not None and dead * _COMPACT_AT <= size:
+            return size
+    seen: set[Any] = set()
+    total = 0
+    for n in consts:
+        data = n._meta.get(IR_DATA) if n._meta else None
+        key = ("mem", id(data)) if data is not None else (n.attrs.get("offset"), n.attrs.get("size"))
+        if key in seen:
+            continue
+        seen.add(key)
+        try:
+            total += len(data) if data is not None else int(n.attrs.get("size", "0") or 0)
+        except (TypeError, ValueError):
+            pass
+    return total

@@ -122,7 +122,13 @@ def _binding_core() -> Any:
 
 def serve() -> None:
     """The worker's loop: one JSON request per line on stdin, one JSON answer per line on stdout."""
-    out = sys.stdout
+    import os
+
+    # the answers get their own copy of stdout; whatever OpenVINO (or Python) prints goes where stderr goes,
+    # so that it cannot corrupt an answer line
+    out = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
     try:
         core = _binding_core()  # first: loading OpenVINO is what the worker exists to do ahead of time
     except Exception as e:  # noqa: BLE001 - a broken install: every check is skipped, saying why

@@ -11,6 +11,7 @@ failed check with its signal or the timeout, never a dead modelfile.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -44,8 +45,9 @@ def warm() -> None:
 def check_in_worker(xml: Path, bin_path: Path | None, *, compile: bool, max_layers: int,
                     timeout: float) -> dict[str, Any]:
     """:func:`check` in the worker (started now if :func:`warm` did not); a crash or hang is a failed check."""
-    req = {"xml": str(xml), "bin": str(bin_path) if bin_path is not None else "", "compile": compile,
-           "max_layers": max_layers}
+    # absolute: the worker keeps the working directory it started in, the caller may have moved since
+    req = {"xml": os.path.abspath(xml), "bin": os.path.abspath(bin_path) if bin_path is not None else "",
+           "compile": compile, "max_layers": max_layers}
     try:
         answer, why = _WORKER.ask(req, timeout)
     except OSError:

@@ -38,7 +38,7 @@ from ...report import SaveResult
 from .names import format_dims, format_names, format_shape, parse_names, parse_shape, precision_of_element_type
 from .reader import BODY_ROLES, PORT_MAP_OF, GraphSource, IRDocument, LayerSource, Style
 from .binfile import Weights, const_info
-from .xmlscan import FAST_ATTR, FAST_LAYER, FAST_PORT, El, Misc, escape_attr, escape_text, fast_tag_span
+from .xmlscan import FAST_ATTR, FAST_DIM, FAST_LAYER, FAST_PORT, El, Misc, escape_attr, escape_text, fast_tag_span
 from .keys import IR_BACK_EDGES, IR_DATA, IR_PORT_MAP, OUTPUT_NAMES, RT_INFO
 
 if TYPE_CHECKING:
@@ -860,7 +860,7 @@ def _layer_text(node: Node, plan: _Plan, ctx: _Ctx, ind: str) -> str:
     if mode == _NEW:
         return _render_new(node, plan, ctx, ind)
     if mode == _PATCH:
-        fast = _fast_patch(node, rec, plan, ctx)
+        fast = _fast_patch(node, rec, plan, ctx, ind)
         if fast is not None:
             return fast
     return _render_source(node, rec, plan, ctx, ind)
@@ -872,17 +872,6 @@ def _set_fast_attr(s: str, name: str, value: str) -> str:
         if m.group(1) == name:
             return s[:m.start(2)] + escape_attr(value) + s[m.end(2):]
     return s.rstrip() + f' {name}="{escape_attr(value)}"' + s[len(s.rstrip()):]
-
-
-def _drop_fast_attr(s: str, name: str) -> str:
-    """Remove one attribute (and the blank before it) from a fast-path attribute list."""
-    for m in FAST_ATTR.finditer(s):
-        if m.group(1) == name:
-            start = m.start()
-            while start > 0 and s[start - 1] in " \t\r\n":
-                start -= 1
-            return s[:start] + s[m.end():]
-    return s
 
 
 def _names_only(node: Node, rec: LayerSource, plan: _Plan) -> bool:
@@ -916,22 +905,51 @@ def _names_only(node: Node, rec: LayerSource, plan: _Plan) -> bool:
     return list(in_ids) == list(rec.in_ids) and list(out_ids) == [p[0] for p in p0]
 
 
-def _names_patch(block: str, node: Node) -> str:
-    """The ``<output>`` ports text with each port's ``names`` set as the full render would write it."""
-    out: list[str] = []
-    last = 0
-    for j, pm in enumerate(FAST_PORT.finditer(block)):
-        v = node._outputs[j]
-        names = _port_names(v, _value_name0(v))
-        a = pm.group(1)
-        b = _set_fast_attr(a, "names", format_names(names)) if names else _drop_fast_attr(a, "names")
-        if b != a:
-            out += [block[last:pm.start(1)], b]
-            last = pm.end(1)
-    return "".join(out) + block[last:] if out else block
+class _PortView:
+    """A fast-path ``<port>`` as :func:`_merge_port` reads an element: its attributes (fast-path values have
+    no entities, so raw is unescaped) and dims."""
+
+    __slots__ = ("attrs", "dims")
+
+    def __init__(self, attrs: str, body: str | None) -> None:
+        self.attrs = dict(FAST_ATTR.findall(attrs))
+        self.dims = [d.strip() for d in FAST_DIM.findall(body or "")]
 
 
-def _fast_patch(node: Node, rec: LayerSource, plan: _Plan, ctx: _Ctx) -> str | None:
+def _names_patch(node: Node, plan: _Plan, ctx: _Ctx, m: "re.Match[str]", ind: str) -> tuple[int, int, str] | None:
+    """What :func:`_render_source` does to a fast-path layer of :func:`_names_only`, without parsing it: the
+    input block must stay as it is (else None: the full render decides), the output block is re-rendered
+    exactly as there when a port's attributes or dims differ. ``(start, end, text)`` of the output element
+    (an empty edit when it stays)."""
+    text = ctx.text
+    ib, ob = m.group(8), m.group(9)
+    if ob is None or "<rt_info" in ob or (ib is not None and "<rt_info" in ib):
+        return None  # (no <output>, or ports with children the full render keeps: let it)
+    in_ids, out_ids = _pids(plan, node)
+    orig_in = [_PortView(pa, body) for pa, body in FAST_PORT.findall(ib or "")]
+    has_prec = any("precision" in p.attrs for p in orig_in) if orig_in else ctx.in_prec
+    want_in = _in_desc(node, in_ids, has_prec)
+    if len(want_in) != len(orig_in):
+        return None
+    for (a, dims), pe in zip(want_in, orig_in):
+        if _merge_port(pe, a, "precision" in pe.attrs) != pe.attrs or (pe.dims if dims is None else dims) != pe.dims:
+            return None
+    orig_out = [_PortView(pa, body) for pa, body in FAST_PORT.findall(ob)]
+    want_out = _out_desc(node, node.attrs, len(in_ids), out_ids)
+    if len(want_out) != len(orig_out):
+        return None
+    ports = [(_merge_port(pe, a, True), dims, []) for (a, dims), pe in zip(want_out, orig_out)]
+    s9, e9 = m.span(9)
+    if all(attrs == pe.attrs and dims == pe.dims for (attrs, dims, _), pe in zip(ports, orig_out)):
+        return (s9, s9, "")
+    start = text.rfind("<output>", 0, s9)
+    end = text.find("</output>", e9) + len("</output>")
+    base = _indent_of(text, m.end(1))
+    cu = (base if base is not None else ind) + ctx.style.unit
+    return (start, end, _render_block(text, "output", ports, cu, ctx))  # type: ignore[arg-type]
+
+
+def _fast_patch(node: Node, rec: LayerSource, plan: _Plan, ctx: _Ctx, ind: str) -> str | None:
     """Id, Const offset/size and output-name changes on a fast-path layer without parsing it."""
     text = ctx.text
     m = FAST_LAYER.match(text, rec.start)
@@ -944,10 +962,11 @@ def _fast_patch(node: Node, rec: LayerSource, plan: _Plan, ctx: _Ctx) -> str | N
         la = _set_fast_attr(la, "id", plan.ids[node])
     place = ctx.const_place.get(node)
     if node in ctx.renamed_only:
-        if place is not None or m.group(9) is None:
+        edit = _names_patch(node, plan, ctx, m, ind) if place is None else None
+        if edit is None:
             return None
-        s9, e9 = m.span(9)
-        return "".join((text[rec.start:s1], la, text[e1:s9], _names_patch(text[s9:e9], node), text[e9:rec.end]))
+        a, b, out = edit
+        return "".join((text[rec.start:s1], la, text[e1:a], out, text[b:rec.end]))
     if m.group(7) is not None and place is not None:
         s2, e2 = m.span(7)
         da = text[s2:e2]

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import FIXTURES
 from ir_edits import IR_FILES, copy_ir, real_edits
 
 import modelfile
@@ -35,3 +36,35 @@ def test_names_patch_writes_what_the_full_render_writes(path: Path, tmp_path: Pa
         patched += len(seen)
     if path.name == "llama_stateful.xml":
         assert patched > 0
+
+
+#: one port of convnet's first Convolution written as no serializer writes it; the full render rewrites such
+#: a port when it touches the layer, and the patch must then do exactly that (or leave the layer to it)
+_ODD_PORTS = {
+    "blanks": ('<port id="2" precision="FP32">', '<port id="2"  precision="FP32" >'),
+    "names-first": ('<port id="2" precision="FP32">', '<port id="2" names="convout" precision="FP32">'),
+    "precision-spelling": ('<port id="2" precision="FP32">', '<port id="2" precision="f32">'),
+    "input-precision": ('<port id="0" precision="FP32">\n\t\t\t\t\t<dim>1</dim>\n\t\t\t\t\t<dim>3</dim>',
+                        '<port id="0" precision="FP16">\n\t\t\t\t\t<dim>1</dim>\n\t\t\t\t\t<dim>3</dim>'),
+    "input-dim": ('<port id="0" precision="FP32">\n\t\t\t\t\t<dim>1</dim>\n\t\t\t\t\t<dim>3</dim>',
+                  '<port id="0" precision="FP32">\n\t\t\t\t\t<dim>-1</dim>\n\t\t\t\t\t<dim>3</dim>'),
+}
+
+
+@pytest.mark.parametrize("odd", sorted(_ODD_PORTS))
+@pytest.mark.parametrize("names", [("conv,out&1",), ()])
+def test_names_patch_on_ports_no_serializer_writes(odd: str, names: tuple[str, ...], tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    src = copy_ir(FIXTURES / "openvino" / "convnet" / "model.xml", tmp_path)
+    text = src.read_text()
+    conv = text.index('type="Convolution"')
+    old, new = _ODD_PORTS[odd]
+    at = text.index(old, conv)
+    src.write_text(text[:at] + new + text[at + len(old):])
+    m = modelfile.load(src)
+    v = next(n for n in m.graph.nodes if n.op_type == "Convolution").outputs[0]
+    v.names = list(names)
+    v.name = names[0] if names else ""
+    fast = writer.render(m).text
+    monkeypatch.setattr(writer, "_names_only", lambda *a: False)
+    assert fast == writer.render(m).text

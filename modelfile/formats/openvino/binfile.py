@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
     from .reader import IRDocument
 
-__all__ = ["ConstInfo", "Weights", "const_info", "const_raw", "const_span"]
+__all__ = ["COMPACT_AT", "ConstInfo", "Weights", "const_info", "const_raw", "const_span", "unused_bytes"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -196,3 +196,29 @@ def const_raw(node: Node) -> bytes:
         return bytes(data)
     weights, info = const_span(node)
     return weights.pread(info.offset, info.size)
+
+
+#: a save with ``weights="auto"`` compacts the .bin once the bytes no Const uses reach 1/COMPACT_AT of it
+COMPACT_AT = 16
+
+
+def unused_bytes(consts: "list[Node]", weights: Weights) -> int | None:
+    """Bytes of ``weights`` that none of ``consts`` (all reading it) covers; None when an offset or size does
+    not parse (a rewrite reports it)."""
+    spans: list[tuple[int, int]] = []
+    for n in consts:
+        a = n.attrs
+        try:
+            off, size = int(a.get("offset", "0")), int(a.get("size", "0"))
+        except ValueError:
+            return None
+        if size > 0:
+            spans.append((off, off + size))
+    spans.sort()
+    covered = 0
+    end = 0
+    for a0, b0 in spans:
+        if b0 > end:
+            covered += b0 - max(a0, end)
+            end = b0
+    return max((weights.size or 0) - covered, 0)

@@ -333,10 +333,10 @@ def rename_v10_io(model: Any, value: Value, old: str, new: str) -> list[tuple]:
 
 def weights_bytes(model: Any) -> int | None:
     """The size of the ``.bin`` a save (``weights="auto"``) writes for the model as it is now: the source's
-    while no Const has new data and the dropped ones leave under 1/16 of it unused (see the writer's
-    ``_plan_bin``), else the bytes of the distinct Consts (before the writer's de-duplication by content)."""
+    while no Const has new data and the dropped ones leave under 1/COMPACT_AT of it unused (the
+    writer's rule), else the bytes of the distinct Consts (before the writer's de-duplication by content)."""
+    from .binfile import COMPACT_AT, unused_bytes
     from .keys import IR_DATA
-    from .writer import _COMPACT_AT, _dead_bytes
 
     doc = getattr(getattr(model, "state", None), "doc", None)
     consts = [n for n in model.graph.nodes if n.op_type == "Const"]
@@ -346,8 +346,8 @@ def weights_bytes(model: Any) -> int | None:
         live = set(consts)
         if all(n in live for n in doc.consts):
             return size
-        dead = _dead_bytes(consts, doc)
-        if dead is not None and dead * _COMPACT_AT <= size:
+        dead = unused_bytes(consts, doc.weights)
+        if dead is not None and dead * COMPACT_AT <= size:
             return size
     seen: set[Any] = set()
     total = 0

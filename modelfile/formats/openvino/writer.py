@@ -37,7 +37,7 @@ from ...fileio import atomic_write, copy_fd
 from ...report import SaveResult
 from .names import format_dims, format_names, format_shape, parse_names, parse_shape, precision_of_element_type
 from .reader import BODY_ROLES, PORT_MAP_OF, GraphSource, IRDocument, LayerSource, Style
-from .binfile import Weights, const_info
+from .binfile import COMPACT_AT, Weights, const_info, unused_bytes
 from .xmlscan import FAST_ATTR, FAST_DIM, FAST_LAYER, FAST_PORT, El, Misc, escape_attr, escape_text, fast_tag_span
 from .keys import IR_BACK_EDGES, IR_DATA, IR_PORT_MAP, OUTPUT_NAMES, RT_INFO
 
@@ -431,12 +431,12 @@ def _plan_bin(plan: _Plan, ctx: _Ctx, mode: str) -> BinPlan | None:
     if mode != "rewrite" and not new_data and not foreign:
         if not dropped:
             return None
-        dead = _dead_bytes(live, doc)
-        if dead is not None and dead * _COMPACT_AT <= (doc.weights.size or 0):
+        dead = unused_bytes(live, doc.weights)
+        if dead is not None and dead * COMPACT_AT <= (doc.weights.size or 0):
             # a few Consts gone (cut-state's initialisers): their bytes stay, unreferenced. Rewriting would
             # re-render every later Const's offset and copy the whole .bin (GBs for an LLM) to save them
             ctx.bin_note = ("bin: unchanged (the dropped Consts' bytes are all used by others)" if not dead else
-                            f"bin: unchanged ({dead} byte(s) no longer referenced, under 1/{_COMPACT_AT} of it; "
+                            f"bin: unchanged ({dead} byte(s) no longer referenced, under 1/{COMPACT_AT} of it; "
                             "weights='rewrite' compacts it)")
             return None
     bp = BinPlan()
@@ -494,32 +494,6 @@ def _plan_bin(plan: _Plan, ctx: _Ctx, mode: str) -> BinPlan | None:
         bp.place[n] = (offsets[alias[i]], _blob_size(n))
     ctx.const_place = bp.place
     return bp
-
-
-#: "auto" compacts the .bin once the bytes no Const uses reach this fraction (1/N) of it
-_COMPACT_AT = 16
-
-
-def _dead_bytes(live: list[Node], doc: Any) -> int | None:
-    """Bytes of ``doc``'s .bin that none of the ``live`` Consts (all reading it, none with new data)
-    covers; None when an offset does not parse (the rewrite path reports it)."""
-    spans: list[tuple[int, int]] = []
-    for n in live:
-        a = n.attrs
-        try:
-            off, size = int(a.get("offset", "0")), int(a.get("size", "0"))
-        except ValueError:
-            return None
-        if size > 0:
-            spans.append((off, off + size))
-    spans.sort()
-    covered = 0
-    end = 0
-    for a, b in spans:
-        if b > end:
-            covered += b - max(a, end)
-            end = b
-    return max((doc.weights.size or 0) - covered, 0)
 
 
 def _blob_size(n: Node) -> int:

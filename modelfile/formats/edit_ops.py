@@ -84,5 +84,4 @@ class ModuleEditOps:
         return _changes(self.module.finish(self.model))
 
     def weights_bytes(self) -> int | None:
-        fn = getattr(self.module, "weights_bytes", None)
-        return fn(self.model) if fn is not None else None
+        return self.module.weights_bytes(self.model)  # type: ignore[no-any-return]

@@ -149,13 +149,12 @@ class _Const:
         return arr is not None and not arr.any()
 
     def scalar_int(self) -> int | None:
-        n = _INT_SIZE.get(self.et)
         if self.size != 1:
             return None
-        if n is not None and len(self.raw) >= n:
-            return int.from_bytes(self.raw[:n], "little", signed=self.et.startswith("i"))
+        if self.et in _INT_SIZE:  # (:func:`_const` checked the byte count)
+            return int.from_bytes(self.raw, "little", signed=self.et.startswith("i"))
         arr = _const_value(self.v)
-        return int(arr.reshape(-1)[0]) if arr is not None and arr.size == 1 else None
+        return int(arr.reshape(-1)[0]) if arr is not None else None
 
 
 def _const(v: Value | None) -> _Const | None:

@@ -292,6 +292,11 @@ def finish(model: Any) -> list[tuple]:
     return [("trim-split", name, None, None, "unused tops dropped") for name in trim_splits(model.graph)]
 
 
+def weights_bytes(model: Any) -> int | None:
+    """Not known before the save for ncnn (the writer slices the .bin per layer and notes what it wrote)."""
+    return None
+
+
 def _new_input_layer(graph: Graph, name: str, dims: dict[str, int] | None) -> Node:
     node = Node("Input", fresh_name(name, graph.layer_names()))
     node.append_output(Value(fresh_name(name, graph.tensor_names())))

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
     from .reader import IRDocument
 
-__all__ = ["COMPACT_AT", "ConstInfo", "Weights", "const_info", "const_raw", "const_span", "unused_bytes"]
+__all__ = ["COMPACT_AT", "ConstInfo", "Weights", "bin_stays", "const_info", "const_raw", "const_span"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -202,7 +202,25 @@ def const_raw(node: Node) -> bytes:
 COMPACT_AT = 16
 
 
-def unused_bytes(consts: "list[Node]", weights: Weights) -> int | None:
+def bin_stays(live: "list[Node]", doc: "IRDocument | None") -> int | None:
+    """Whether a save (``weights="auto"``) leaves ``doc``'s .bin as it is with ``live`` the Consts it writes:
+    the bytes of it that none of them uses when it does (0 also when none was dropped), else None.
+
+    It stays while no live Const has new data or reads another file, and the Consts dropped since the
+    read leave under 1/COMPACT_AT of it unused (cut-state's initialisers: rewriting would re-render every
+    later Const's offset and copy the whole .bin, gigabytes for an LLM, to save a few bytes).
+    """
+    for n in live:
+        if (n._meta and n._meta.get(IR_DATA) is not None) or getattr(n.source, "doc", None) is not doc:
+            return None
+    kept = set(live)
+    if doc is None or all(n in kept for n in doc.consts):
+        return 0
+    dead = _unused_bytes(live, doc.weights)
+    return dead if dead is not None and dead * COMPACT_AT <= (doc.weights.size or 0) else None
+
+
+def _unused_bytes(consts: "list[Node]", weights: Weights) -> int | None:
     """Bytes of ``weights`` that none of ``consts`` (all reading it) covers; None when an offset or size does
     not parse (a rewrite reports it)."""
     spans: list[tuple[int, int]] = []

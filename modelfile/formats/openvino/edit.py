@@ -333,22 +333,15 @@ def rename_v10_io(model: Any, value: Value, old: str, new: str) -> list[tuple]:
 
 def weights_bytes(model: Any) -> int | None:
     """The size of the ``.bin`` a save (``weights="auto"``) writes for the model as it is now: the source's
-    while no Const has new data and the dropped ones leave under 1/COMPACT_AT of it unused (the
-    writer's rule), else the bytes of the distinct Consts (before the writer's de-duplication by content)."""
-    from .binfile import COMPACT_AT, unused_bytes
+    while it stays (:func:`.binfile.bin_stays`), else the bytes of the distinct Consts (before the writer's
+    de-duplication by content)."""
+    from .binfile import bin_stays
     from .keys import IR_DATA
 
     doc = getattr(getattr(model, "state", None), "doc", None)
-    consts = [n for n in model.graph.nodes if n.op_type == "Const"]
-    fresh = any(n._meta and n._meta.get(IR_DATA) is not None for n in consts)
-    size = doc.weights.size if doc is not None and doc.weights.exists else None
-    if size is not None and not fresh:
-        live = set(consts)
-        if all(n in live for n in doc.consts):
-            return size
-        dead = unused_bytes(consts, doc.weights)
-        if dead is not None and dead * COMPACT_AT <= size:
-            return size
+    consts = [n for n in _all_nodes(model.graph) if n.op_type == "Const"]
+    if doc is not None and doc.weights.exists and bin_stays(consts, doc) is not None:
+        return doc.weights.size
     seen: set[Any] = set()
     total = 0
     for n in consts:
@@ -362,3 +355,13 @@ def weights_bytes(model: Any) -> int | None:
         except (TypeError, ValueError):
             pass
     return total
+
+
+def _all_nodes(g: Graph) -> list[Node]:
+    """The nodes of ``g`` and of its layers' bodies."""
+    out: list[Node] = []
+    for n in g.nodes:
+        out.append(n)
+        for sub in n.subgraphs.values():
+            out.extend(_all_nodes(sub))
+    return out

@@ -99,7 +99,7 @@ class IRHandler(FormatHandler):
         When ``source`` carries input shapes an edit changed (``IRState.shapes_changed``), the model is
         also compiled for CPU (f32), up to :data:`COMPILE_MAX_LAYERS` layers: shape inference accepts
         some shapes the plugin refuses (an LSTM input of 241 features where the weights take 240);
-        bigger models get the recurrent-input check of :func:`.runtime.rnn_input_mismatch` instead.
+        bigger models get the recurrent-input check of :func:`.ovworker.rnn_input_mismatch` instead.
         """
         if importlib.util.find_spec("openvino") is None:
             return RuntimeCheck(None, skipped=_NO_OPENVINO, runtime="openvino")
@@ -116,10 +116,9 @@ class IRHandler(FormatHandler):
         return RuntimeCheck(bool(r["ok"]), r["message"], runtime=r["runtime"])
 
     def warm_runtime(self) -> None:
-        if importlib.util.find_spec("openvino") is not None:
-            from .runtime import warm
+        from .runtime import warm
 
-            warm()
+        warm()
 
 
 HANDLER = IRHandler()

@@ -536,13 +536,9 @@ def _parse_rest(doc: IRDocument, pos: int, rest: str) -> tuple[Any, Any, Any] | 
     return ids, ports, _value_specs(ports)
 
 
-_NAMES_ATTR = re.compile(r'(?<=[ \t\r\n])names="([^"]*)"')
-
-
 def _blank_names(rest: str) -> tuple[str, list[str]]:
-    """``rest`` with every ``names="..."`` value emptied, and the values: what splitting on
-    :data:`_NAMES_ATTR` gives, found with ``str.find`` (a layer has one or two; the regex's look-behind
-    tried every character)."""
+    """``rest`` with the value of every ``names="..."`` attribute (one that follows a blank) emptied, and the
+    values, found with ``str.find`` (a layer has one or two; a look-behind regex tried every character)."""
     find = rest.find
     i = find('names="')
     if i < 0:

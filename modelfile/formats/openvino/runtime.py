@@ -11,6 +11,7 @@ failed check with its signal or the timeout, never a dead modelfile.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import sys
 from pathlib import Path
@@ -18,9 +19,8 @@ from typing import Any
 
 from ..worker import Worker
 from . import ovworker
-from .ovworker import check, first_line, rnn_input_mismatch
 
-__all__ = ["check", "check_in_worker", "first_line", "rnn_input_mismatch", "warm"]
+__all__ = ["check_in_worker", "warm"]
 
 #: the child's program: load ovworker.py as a module and serve (``-P``: the working directory is not on its path)
 _BOOT = ("import importlib.util as u, sys; s = u.spec_from_file_location('_modelfile_ovworker', sys.argv[1]); "
@@ -35,7 +35,9 @@ _WORKER = Worker(_argv)
 
 
 def warm() -> None:
-    """Start the worker (it loads OpenVINO right away) unless it is running; returns at once."""
+    """Start the worker (it loads OpenVINO right away) unless it is running or OpenVINO is not installed."""
+    if importlib.util.find_spec("openvino") is None:
+        return
     try:
         _WORKER.start()
     except OSError:  # no process for us: check_in_worker reads in-process
@@ -44,14 +46,14 @@ def warm() -> None:
 
 def check_in_worker(xml: Path, bin_path: Path | None, *, compile: bool, max_layers: int,
                     timeout: float) -> dict[str, Any]:
-    """:func:`check` in the worker (started now if :func:`warm` did not); a crash or hang is a failed check."""
+    """:func:`.ovworker.check` in the worker (started now if :func:`warm` did not); a crash or hang is a failed check."""
     # absolute: the worker keeps the working directory it started in, the caller may have moved since
     req = {"xml": os.path.abspath(xml), "bin": os.path.abspath(bin_path) if bin_path is not None else "",
            "compile": compile, "max_layers": max_layers}
     try:
         answer, why = _WORKER.ask(req, timeout)
     except OSError:
-        return check(req["xml"], req["bin"], compile=compile, max_layers=max_layers)
+        return ovworker.check(req["xml"], req["bin"], compile=compile, max_layers=max_layers)
     if answer is not None:
         return answer
     if why == "timeout":

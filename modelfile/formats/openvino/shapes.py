@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from ...graph import Graph, Node, Value
-from .runtime import rnn_input_mismatch
+from .ovworker import rnn_input_mismatch
 
 __all__ = ["TOUCHED", "cannot_change_dims", "downstream", "infer_touched", "mark_touched", "ov_shape", "place_of",
            "rnn_input_mismatch"]

@@ -37,7 +37,7 @@ from ...fileio import atomic_write, copy_fd
 from ...report import SaveResult
 from .names import format_dims, format_names, format_shape, parse_names, parse_shape, precision_of_element_type
 from .reader import BODY_ROLES, PORT_MAP_OF, GraphSource, IRDocument, LayerSource, Style
-from .binfile import COMPACT_AT, Weights, const_info, unused_bytes
+from .binfile import COMPACT_AT, Weights, bin_stays, const_info
 from .xmlscan import FAST_ATTR, FAST_DIM, FAST_LAYER, FAST_PORT, El, Misc, escape_attr, escape_text, fast_tag_span
 from .keys import IR_BACK_EDGES, IR_DATA, IR_PORT_MAP, OUTPUT_NAMES, RT_INFO
 
@@ -425,19 +425,13 @@ def _plan_bin(plan: _Plan, ctx: _Ctx, mode: str) -> BinPlan | None:
             raise ModelfileError(f"Const {new_data[0].name!r} has new data: the .bin must be rewritten "
                                  f"(weights='copy' was requested)")
         return None
-    live_ids = {n for n in live}
-    foreign = [n for n in live if n.meta.get(IR_DATA) is None and getattr(n.source, "doc", None) is not doc]
-    dropped = doc is not None and any(n not in live_ids for n in doc.consts)
-    if mode != "rewrite" and not new_data and not foreign:
-        if not dropped:
-            return None
-        dead = unused_bytes(live, doc.weights)
-        if dead is not None and dead * COMPACT_AT <= (doc.weights.size or 0):
-            # a few Consts gone (cut-state's initialisers): their bytes stay, unreferenced. Rewriting would
-            # re-render every later Const's offset and copy the whole .bin (GBs for an LLM) to save them
-            ctx.bin_note = ("bin: unchanged (the dropped Consts' bytes are all used by others)" if not dead else
-                            f"bin: unchanged ({dead} byte(s) no longer referenced, under 1/{COMPACT_AT} of it; "
-                            "weights='rewrite' compacts it)")
+    if mode != "rewrite":
+        dead = bin_stays(live, doc)
+        if dead is not None:
+            if doc is not None and len(live) != len(doc.consts):  # (Consts were dropped: say why it stays)
+                ctx.bin_note = ("bin: unchanged (the dropped Consts' bytes are all used by others)" if not dead
+                                else f"bin: unchanged ({dead} byte(s) no longer referenced, under 1/{COMPACT_AT} "
+                                "of it; weights='rewrite' compacts it)")
             return None
     bp = BinPlan()
     first: dict[Any, int] = {}        # source key -> blob index

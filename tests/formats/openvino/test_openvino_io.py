@@ -769,11 +769,14 @@ def test_node_listed_twice_is_refused() -> None:
 def test_blank_names_is_the_regex_split() -> None:
     """The loader blanks ``names="..."`` values with str.find; it must cut exactly where the regex does."""
     import random
+    import re
 
-    from modelfile.formats.openvino.reader import _NAMES_ATTR, _blank_names
+    from modelfile.formats.openvino.reader import _blank_names
+
+    names_attr = re.compile(r'(?<=[ \t\r\n])names="([^"]*)"')  # what the loader matched before
 
     def by_regex(r: str) -> tuple[str, list[str]]:
-        parts = _NAMES_ATTR.split(r)
+        parts = names_attr.split(r)
         return 'names=""'.join(parts[::2]), parts[1::2]
 
     rnd = random.Random(0)
